@@ -1,0 +1,53 @@
+# gs_dynamics workspace. Every target sets itself up on first use (scripts/bootstrap.sh):
+# Debian packages (when root), .venv, PyTorch CPU, ROS 2 Kilted from PyPI wheels (or a
+# sourced /opt/ros install), colcon build. Warm setup takes seconds.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+ENV := source scripts/env.sh
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+.PHONY: all setup build demo run test test-unit test-integration lint format bench clean help
+
+all: test
+
+help:
+	@echo "make demo   - set up, bring up the planning stack on the simulator, run a bounded demo"
+	@echo "make run    - set up and keep the planning stack running until Ctrl-C (like ros2 launch)"
+	@echo "make test   - set up, lint, run every package's pytest suite and the integration tests"
+	@echo "make lint   - ruff check + ruff format --check"
+	@echo "make format - ruff format + ruff check --fix"
+	@echo "make bench  - the benchmarks of every package that has one"
+	@echo "make clean  - remove build/, install/, log/ (keeps .venv)"
+
+setup:
+	@scripts/bootstrap.sh
+
+build: setup
+
+demo: setup
+	@$(ENV) && python -m gs_dynamics.demo $(DEMO_ARGS)
+
+run: setup
+	@$(ENV) && exec gs-stack planning $(ARGS)
+
+lint: setup
+	@$(ENV) && ruff check . && ruff format --check . && echo "lint: clean"
+
+format: setup
+	@$(ENV) && ruff format . && ruff check --fix .
+
+test: setup lint
+	@$(ENV) && python -m pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	@$(ENV) && python -m pytest src $(PYTEST_ARGS)
+
+test-integration: setup
+	@$(ENV) && python -m pytest test $(PYTEST_ARGS)
+
+bench: setup
+	@$(ENV) && for b in scripts/bench.d/*.sh; do [[ -e "$$b" ]] && bash "$$b"; done; true
+
+clean:
+	rm -rf build install log

@@ -1,0 +1,26 @@
+# Source me (bash): the environment to run, test and develop the workspace.
+#   source scripts/env.sh                 # .venv + ROS (system or wheels) + install/
+#   source scripts/env.sh --no-workspace  # without install/ (used while building it)
+_GS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ -n "${ROS_DISTRO:-}" && -f "/opt/ros/${ROS_DISTRO}/setup.bash" ]]; then
+  # shellcheck source=/dev/null
+  source "/opt/ros/${ROS_DISTRO}/setup.bash"
+else
+  # PyPI wheels: CMake configs and the ament index live under .venv/share (quirk 5 in
+  # scripts/bootstrap.sh).
+  export CMAKE_PREFIX_PATH="$_GS_ROOT/.venv${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export AMENT_PREFIX_PATH="$_GS_ROOT/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+fi
+# shellcheck source=/dev/null
+source "$_GS_ROOT/.venv/bin/activate"
+if [[ "${1:-}" != "--no-workspace" && -f "$_GS_ROOT/install/setup.bash" ]]; then
+  # colcon's setup scripts read unset variables
+  set +u
+  # shellcheck source=/dev/null
+  source "$_GS_ROOT/install/setup.bash"
+fi
+# MuJoCo renders offscreen through EGL (llvmpipe on machines without a GPU).
+export MUJOCO_GL="${MUJOCO_GL:-egl}"
+export PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
+export RCUTILS_COLORIZED_OUTPUT="${RCUTILS_COLORIZED_OUTPUT:-0}"
+unset _GS_ROOT

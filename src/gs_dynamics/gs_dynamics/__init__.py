@@ -1,0 +1,1 @@
+"""Bringup of the gs_dynamics stack: stack descriptions, composed runner, monitor."""

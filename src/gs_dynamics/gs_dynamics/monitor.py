@@ -1,0 +1,98 @@
+"""Stack monitor node: which topics of the interface contract (DESIGN.md §4) are alive.
+
+Subscribes to every contract topic, logs a rate table every ``report_period`` seconds and
+prints a final summary when closed. Useful to check a bringup at a glance; `make demo`
+uses it to report what actually ran.
+"""
+
+from __future__ import annotations
+
+import time
+
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
+
+from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_dynamics.topic_stats import TopicStats, format_table
+from gs_dynamics_interfaces.msg import CameraRig, PredictedStates
+
+PARAMS = [
+    ParamSpec(
+        "report_period",
+        5.0,
+        "seconds between rate reports in the log (0: never)",
+        range=(0.0, 3600.0),
+    ),
+    ParamSpec(
+        "cameras",
+        ["cam0", "cam1", "cam2", "cam3"],
+        "camera names whose topics cameras/<cam>/... are watched",
+        check=lambda v: None if len(v) > 0 else "needs at least one camera",
+    ),
+]
+
+
+def contract_topics(cameras: list[str]) -> list[tuple[str, type, object]]:
+    """(topic, type, QoS) of every topic in the interface contract."""
+    topics = []
+    for cam in cameras:
+        topics += [
+            (f"cameras/{cam}/color/image_raw", Image, SENSOR_QOS),
+            (f"cameras/{cam}/depth/image_raw", Image, SENSOR_QOS),
+            (f"cameras/{cam}/color/camera_info", CameraInfo, SENSOR_QOS),
+        ]
+    topics += [
+        ("cameras/rig", CameraRig, LATCHED_QOS),
+        ("perception/object_cloud", PointCloud2, SENSOR_QOS),
+        ("tracking/gaussians", PointCloud2, SENSOR_QOS),
+        ("tracking/particles", PointCloud2, SENSOR_QOS),
+        ("dynamics/predicted_states", PredictedStates, SENSOR_QOS),
+        ("robot/joint_states", JointState, SENSOR_QOS),
+        ("robot/ee_pose", PoseStamped, SENSOR_QOS),
+    ]
+    return topics
+
+
+class StackMonitor(Node):
+    def __init__(self, **kwargs):
+        super().__init__("stack_monitor", **kwargs)
+        params = declare_params(self, PARAMS)
+        self.stats: dict[str, TopicStats] = {}
+        self._subs = []
+        for topic, msg_type, qos in contract_topics(list(params["cameras"])):
+            self.stats[topic] = TopicStats()
+            self._subs.append(
+                self.create_subscription(
+                    msg_type, topic, lambda _msg, t=topic: self.stats[t].add(time.monotonic()), qos
+                )
+            )
+        if params["report_period"] > 0:
+            self.create_timer(params["report_period"], self.report)
+
+    def report(self) -> None:
+        self.get_logger().info("\n" + format_table(self.stats, time.monotonic()))
+
+    def close(self) -> None:
+        alive = sum(1 for s in self.stats.values() if s.count)
+        print(f"stack_monitor: {alive} of {len(self.stats)} contract topics received messages")
+        print(format_table(self.stats, time.monotonic()), flush=True)
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    node = StackMonitor()
+    try:
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
