@@ -1,0 +1,278 @@
+"""ROS 2 node ``sim``: the MuJoCo workcell behind the real topics and actions (DESIGN.md §4).
+
+Publishes (relative names): ``cameras/<cam>/color/image_raw`` (rgb8),
+``cameras/<cam>/depth/image_raw`` (16UC1 mm or 32FC1 m, registered to colour),
+``cameras/<cam>/color/camera_info``, ``cameras/rig`` (transient-local), ``robot/joint_states``,
+``robot/ee_pose`` (pusher tip, world frame) and, for oracle experiments only,
+``sim/ground_truth/object_points`` (PointCloud2, object vertices, world frame).
+Serves ``robot/execute_push`` (gs_dynamics_interfaces/action/ExecutePush).
+
+The simulation (physics + OpenGL rendering) runs in one dedicated thread that owns the GL
+context; the action server waits on it through a lock-protected workcell.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+
+import gs_sim  # noqa: F401  (sets MUJOCO_GL before mujoco is imported)
+from gs_common.geometry import matrix_to_quat
+from gs_common.image import depth_to_millimetres
+from gs_common.ros.camera_info import intrinsics_to_camera_info
+from gs_common.ros.image import numpy_to_image
+from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.pointcloud2 import xyz_to_cloud
+from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.stamp import make_header
+from gs_dynamics_interfaces.action import ExecutePush
+from gs_dynamics_interfaces.msg import CameraRig
+from gs_sim.depth_noise import DepthNoise
+from gs_sim.push import PushRejected, validate_push
+from gs_sim.rig_renderer import RigRenderer
+from gs_sim.settings import SETTINGS, check_setting, workcell_config
+from gs_sim.workcell import Workcell
+
+GROUND_TRUTH_TOPIC = "sim/ground_truth/object_points"
+DEPTH_SCALE = 0.001  # metres per 16UC1 unit
+
+
+def _param_specs() -> list[ParamSpec]:
+    specs = []
+    for name, (default, description, _) in SETTINGS.items():
+        specs.append(ParamSpec(name, default, description, check=(
+            lambda v, n=name: check_setting(n, v)), read_only=True))
+    specs += [
+        ParamSpec("depth_encoding", "16UC1", "depth image encoding: 16UC1 (mm) or 32FC1 (m)",
+                  choices=("16UC1", "32FC1"), read_only=True),
+        ParamSpec("publish_ground_truth", True,
+                  f"publish object vertices on {GROUND_TRUTH_TOPIC} (oracle experiments and "
+                  "benchmarks only)", read_only=True),
+        ParamSpec("real_time", True, "pace the simulation to wall-clock time (false: as fast "
+                  "as possible)", read_only=True),
+    ]
+    return specs
+
+
+def _point(xyz) -> Point:
+    return Point(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2]))
+
+
+def _pose(position, quat_wxyz) -> Pose:
+    q = quat_wxyz
+    return Pose(position=_point(position),
+                orientation=Quaternion(w=float(q[0]), x=float(q[1]), y=float(q[2]),
+                                       z=float(q[3])))
+
+
+class SimNode(Node):
+    """Thin ROS adapter around :class:`gs_sim.workcell.Workcell`."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("sim", **kwargs)
+        self.params = declare_params(self, _param_specs())
+        settings = {k: self.params[k] for k in SETTINGS}
+        self.workcell = Workcell(workcell_config(settings), seed=int(self.params["seed"]))
+        self.lock = threading.Lock()
+        self.frame_event = threading.Condition(self.lock)
+        self._stop = threading.Event()
+        self._noise = DepthNoise() if self.params["depth_noise"] else None
+        self._noise_rng = np.random.default_rng(int(self.params["seed"]) + 1)
+        wc = self.workcell
+        self.cam_names = [c.name for c in wc.cameras]
+        self.pub_color, self.pub_depth, self.pub_info = {}, {}, {}
+        for name in self.cam_names:
+            base = f"cameras/{name}"
+            self.pub_color[name] = self.create_publisher(
+                type(numpy_to_image(np.zeros((1, 1, 3), np.uint8), "rgb8")),
+                f"{base}/color/image_raw", SENSOR_QOS)
+            self.pub_depth[name] = self.create_publisher(
+                type(numpy_to_image(np.zeros((1, 1), np.uint16), "16UC1")),
+                f"{base}/depth/image_raw", SENSOR_QOS)
+            self.pub_info[name] = self.create_publisher(
+                type(intrinsics_to_camera_info(wc.cameras[0].intrinsics)),
+                f"{base}/color/camera_info", SENSOR_QOS)
+        self.pub_rig = self.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
+        self.pub_joints = self.create_publisher(JointState, "robot/joint_states", SENSOR_QOS)
+        self.pub_ee = self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
+        self.pub_gt = (self.create_publisher(type(xyz_to_cloud(np.zeros((1, 3)))),
+                                             GROUND_TRUTH_TOPIC, SENSOR_QOS)
+                       if self.params["publish_ground_truth"] else None)
+        self._publish_rig()
+        self.action_server = ActionServer(
+            self, ExecutePush, "robot/execute_push", execute_callback=self._execute_push,
+            goal_callback=lambda _goal: GoalResponse.ACCEPT,
+            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
+            callback_group=ReentrantCallbackGroup())
+        self._thread = threading.Thread(target=self._sim_loop, name="gs_sim_loop", daemon=True)
+        self._thread.start()
+        self.get_logger().info(
+            f"sim ready: object={self.params['object']} cameras={self.cam_names} "
+            f"{self.params['image_width']}x{self.params['image_height']} @ "
+            f"{self.params['fps']} Hz")
+
+    # --- publishing -------------------------------------------------------------------------
+    def _frame_id(self, cam: str) -> str:
+        return f"{cam}_color_optical_frame"
+
+    def _publish_rig(self) -> None:
+        msg = CameraRig(header=make_header("world", self.get_clock().now().to_msg()))
+        msg.names = list(self.cam_names)
+        for cam in self.workcell.cameras:
+            t = cam.world_from_camera
+            msg.world_from_camera.append(_pose(t[:3, 3], matrix_to_quat(t[:3, :3])))
+            msg.color_info.append(intrinsics_to_camera_info(
+                cam.intrinsics, msg.header.stamp, self._frame_id(cam.name)))
+        msg.depth_scale = [DEPTH_SCALE] * len(self.cam_names)
+        self.pub_rig.publish(msg)
+
+    def _publish_frame(self, frames, joints, tip_pos, tip_quat, points) -> None:
+        stamp = self.get_clock().now().to_msg()
+        js = JointState(header=make_header("world", stamp))
+        js.name = self.workcell.joint_names
+        js.position = [float(v) for v in joints[0]]
+        js.velocity = [float(v) for v in joints[1]]
+        self.pub_joints.publish(js)
+        self.pub_ee.publish(PoseStamped(header=make_header("world", stamp),
+                                        pose=_pose(tip_pos, tip_quat)))
+        if self.pub_gt is not None:
+            self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
+        enc = self.params["depth_encoding"]
+        for cam, frame in zip(self.workcell.cameras, frames):
+            fid = self._frame_id(cam.name)
+            depth = frame.depth
+            if self._noise is not None:
+                depth = self._noise.apply(depth, self._noise_rng)
+            depth_img = depth_to_millimetres(depth) if enc == "16UC1" else depth
+            self.pub_color[cam.name].publish(numpy_to_image(frame.rgb, "rgb8", stamp, fid))
+            self.pub_depth[cam.name].publish(numpy_to_image(depth_img, enc, stamp, fid))
+            self.pub_info[cam.name].publish(
+                intrinsics_to_camera_info(cam.intrinsics, stamp, fid))
+
+    # --- simulation thread ------------------------------------------------------------------
+    def _sim_loop(self) -> None:
+        wc = self.workcell
+        rig = self.params
+        try:
+            renderer = RigRenderer(wc.model, wc.scene.camera_ids, rig["image_width"],
+                                   rig["image_height"], wc.scene.flex_id,
+                                   wc.scene.robot_geom_ids)
+        except Exception as exc:
+            self.get_logger().fatal(f"cannot create the OpenGL renderer: {exc}")
+            return
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            with self.lock:
+                wc.step_frame()
+                frames = renderer.render_all(wc.data)
+                joints = (wc.joint_positions(), wc.joint_velocities())
+                tip_pos, tip_quat = wc.tip_pose()
+                points = wc.object_points()
+                self.frame_event.notify_all()
+            try:
+                self._publish_frame(frames, joints, tip_pos, tip_quat, points)
+            except Exception as exc:
+                if self._stop.is_set() or not rclpy.ok():
+                    break
+                self.get_logger().error(f"publishing failed: {exc}")
+            if self.params["real_time"]:
+                next_t += wc.frame_dt
+                delay = next_t - time.monotonic()
+                if delay > 0:
+                    self._stop.wait(delay)  # pacing to wall-clock time, not synchronization
+                else:
+                    next_t = time.monotonic()
+        renderer.close()
+
+    # --- action -----------------------------------------------------------------------------
+    def _execute_push(self, goal_handle) -> ExecutePush.Result:
+        g = goal_handle.request
+        result = ExecutePush.Result()
+        wc = self.workcell
+        try:
+            goal = validate_push((g.start.x, g.start.y), (g.end.x, g.end.y), g.height, g.speed,
+                                 wc.config.workspace, wc.config.limits)
+            with self.lock:
+                traj = wc.start_push(goal)
+                t0 = wc.time
+        except PushRejected as exc:
+            with self.lock:
+                tip, _ = wc.tip_pose()
+            result.status = ExecutePush.Result.STATUS_REJECTED
+            result.message = f"push rejected: {exc}"
+            result.final_tip = _point(tip)
+            self.get_logger().warning(result.message)
+            goal_handle.abort()
+            return result
+        self.get_logger().info(
+            f"push ({goal.start[0]:.3f}, {goal.start[1]:.3f}) -> ({goal.end[0]:.3f}, "
+            f"{goal.end[1]:.3f}) m, height {goal.height:.3f} m, speed {goal.speed:.3f} m/s, "
+            f"{traj.duration:.2f} s")
+        canceled = False
+        while True:
+            with self.lock:
+                self.frame_event.wait(timeout=1.0)
+                busy = wc.busy
+                progress = wc.push_progress()
+                tip, _ = wc.tip_pose()
+                elapsed = wc.time - t0
+                if goal_handle.is_cancel_requested and busy:
+                    wc.cancel_push()
+                    canceled, busy = True, False
+            fb = ExecutePush.Feedback(progress=float(progress), tip=_point(tip))
+            goal_handle.publish_feedback(fb)
+            if not busy or not rclpy.ok() or self._stop.is_set():
+                break
+        result.final_tip = _point(tip)
+        result.duration = float(elapsed)
+        if canceled:
+            result.status = ExecutePush.Result.STATUS_CANCELED
+            result.message = f"push canceled at {progress * 100:.0f} % of the push"
+            goal_handle.canceled()
+        elif progress < 1.0 - 1e-6 or not math.isfinite(tip[0]):
+            result.status = ExecutePush.Result.STATUS_FAILED
+            result.message = "push interrupted (simulation stopped)"
+            goal_handle.abort()
+        else:
+            result.status = ExecutePush.Result.STATUS_SUCCEEDED
+            result.message = (f"pushed {goal.length:.3f} m at theta {goal.theta:.3f} rad in "
+                              f"{elapsed:.2f} s sim time")
+            goal_handle.succeed()
+        return result
+
+    def destroy_node(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+        super().destroy_node()
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SimNode()
+        executor = MultiThreadedExecutor(num_threads=4)
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    main()
