@@ -29,7 +29,7 @@ demo: setup
 	@$(ENV) && python -m gs_dynamics.demo $(DEMO_ARGS)
 
 run: setup
-	@$(ENV) && exec gs-stack planning $(ARGS)
+	@$(ENV) && exec gs-stack planning --skip-missing $(ARGS)
 
 lint: setup
 	@$(ENV) && ruff check . && ruff format --check . && echo "lint: clean"
