@@ -34,9 +34,25 @@ CAMS = ["cam0", "cam1", "cam2", "cam3"]
 def sim(process_manager):
     env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     proc = process_manager.start(
-        "sim", [sys.executable, "-m", "gs_sim.sim_node", "--ros-args",
-                "-p", "object:=rope", "-p", "seed:=3", "-p", "image_width:=160",
-                "-p", "image_height:=120", "-p", "publish_ground_truth:=true"], env=env)
+        "sim",
+        [
+            sys.executable,
+            "-m",
+            "gs_sim.sim_node",
+            "--ros-args",
+            "-p",
+            "object:=rope",
+            "-p",
+            "seed:=3",
+            "-p",
+            "image_width:=160",
+            "-p",
+            "image_height:=120",
+            "-p",
+            "publish_ground_truth:=true",
+        ],
+        env=env,
+    )
     proc.wait_for_output("sim ready", timeout=90)
     return proc
 
@@ -51,6 +67,7 @@ class Latest:
         def cb(msg):
             self.msgs[topic] = msg
             self.counts[topic] = self.counts.get(topic, 0) + 1
+
         return cb
 
 
@@ -73,10 +90,12 @@ def _run_goal(t, client, goal, timeout):
 def test_sim_topics_push_and_rejection(sim, rclpy_node):
     t = rclpy_node
     latest = Latest()
-    topics = {"cameras/rig": (CameraRig, LATCHED_QOS),
-              "robot/joint_states": (JointState, SENSOR_QOS),
-              "robot/ee_pose": (PoseStamped, SENSOR_QOS),
-              "sim/ground_truth/object_points": (PointCloud2, SENSOR_QOS)}
+    topics = {
+        "cameras/rig": (CameraRig, LATCHED_QOS),
+        "robot/joint_states": (JointState, SENSOR_QOS),
+        "robot/ee_pose": (PoseStamped, SENSOR_QOS),
+        "sim/ground_truth/object_points": (PointCloud2, SENSOR_QOS),
+    }
     for cam in CAMS:
         topics[f"cameras/{cam}/color/image_raw"] = (Image, SENSOR_QOS)
         topics[f"cameras/{cam}/depth/image_raw"] = (Image, SENSOR_QOS)
@@ -85,7 +104,8 @@ def test_sim_topics_push_and_rejection(sim, rclpy_node):
         t.node.create_subscription(msg_type, topic, latest(topic), qos)
     want = {k: (1 if k == "cameras/rig" else 2) for k in topics}  # the rig is latched, once
     assert t.spin_until(lambda: all(latest.counts.get(k, 0) >= n for k, n in want.items()), 60), (
-        f"missing topics: {sorted(k for k, n in want.items() if latest.counts.get(k, 0) < n)}")
+        f"missing topics: {sorted(k for k, n in want.items() if latest.counts.get(k, 0) < n)}"
+    )
 
     rig = latest.msgs["cameras/rig"]
     assert list(rig.names) == CAMS and len(rig.world_from_camera) == 4
@@ -123,13 +143,21 @@ def test_sim_topics_push_and_rejection(sim, rclpy_node):
 
     # fresh frames after the push
     counts = dict(latest.counts)
-    assert t.spin_until(lambda: all(latest.counts.get(k, 0) > counts.get(k, 0) + 1
-                                    for k in topics if k != "cameras/rig"), 30)
+    assert t.spin_until(
+        lambda: all(
+            latest.counts.get(k, 0) > counts.get(k, 0) + 1 for k in topics if k != "cameras/rig"
+        ),
+        30,
+    )
     rope_after = cloud_to_xyz(latest.msgs["sim/ground_truth/object_points"])
     moved = np.linalg.norm(rope_after - rope_before, axis=1)
     assert moved.max() > 0.02, f"rope moved at most {moved.max():.4f} m"
-    changed = [np.abs(image_to_numpy(latest.msgs[f"cameras/{c}/color/image_raw"]).astype(int)
-                      - img_before[c]).mean() for c in CAMS]
+    changed = [
+        np.abs(
+            image_to_numpy(latest.msgs[f"cameras/{c}/color/image_raw"]).astype(int) - img_before[c]
+        ).mean()
+        for c in CAMS
+    ]
     assert max(changed) > 0.5, f"images did not change: {changed}"
 
     # the node keeps running and still serves pushes after rejections

@@ -43,8 +43,9 @@ def _open_reader(path: Path):
         from mcap.reader import make_reader
         from mcap_ros2.decoder import DecoderFactory
     except ImportError as exc:  # pragma: no cover - dependency missing
-        raise EpisodeFormatError(f"reading {path} needs the mcap and mcap-ros2-support "
-                                 f"packages: {exc}") from exc
+        raise EpisodeFormatError(
+            f"reading {path} needs the mcap and mcap-ros2-support packages: {exc}"
+        ) from exc
     f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     try:
         return f, make_reader(f, decoder_factories=[DecoderFactory()])
@@ -55,13 +56,22 @@ def _open_reader(path: Path):
 
 def _xyz(msg) -> np.ndarray:
     fields = [FieldSpec(f.name, f.offset, f.datatype, f.count) for f in msg.fields]
-    return unpack_points(bytes(msg.data), fields, msg.point_step, msg.row_step, msg.width,
-                         msg.height, bool(msg.is_bigendian), ("x", "y", "z"))
+    return unpack_points(
+        bytes(msg.data),
+        fields,
+        msg.point_step,
+        msg.row_step,
+        msg.width,
+        msg.height,
+        bool(msg.is_bigendian),
+        ("x", "y", "z"),
+    )
 
 
 def _image(msg) -> np.ndarray:
-    return decode_image(bytes(msg.data), msg.height, msg.width, msg.step, msg.encoding,
-                        bool(msg.is_bigendian))
+    return decode_image(
+        bytes(msg.data), msg.height, msg.width, msg.step, msg.encoding, bool(msg.is_bigendian)
+    )
 
 
 @dataclasses.dataclass
@@ -110,7 +120,8 @@ class Episode:
         f, reader = _open_reader(self.path)
         with f:
             for _, _, _, msg in reader.iter_decoded_messages(
-                    topics=[topic], starting_at=ns, ending_at=ns):
+                topics=[topic], starting_at=ns, ending_at=ns
+            ):
                 return _image(msg)
         raise KeyError(f"{self.path.name} has no message on '{topic}' at frame {frame}")
 
@@ -158,15 +169,16 @@ def load_episode(path: str | os.PathLike) -> Episode:
                 metadata = dict(record.metadata)
         frame_topic = GT_POINTS_TOPIC if GT_POINTS_TOPIC in topics else "robot/ee_pose"
         if frame_topic not in topics:
-            raise EpisodeFormatError(f"{path} has neither '{GT_POINTS_TOPIC}' nor "
-                                     f"'robot/ee_pose'; topics: {topics}")
+            raise EpisodeFormatError(
+                f"{path} has neither '{GT_POINTS_TOPIC}' nor 'robot/ee_pose'; topics: {topics}"
+            )
         points, ee, joints, pushes, push_t = {}, {}, {}, [], []
         joint_names: list[str] = []
         rig = None
-        wanted = [GT_POINTS_TOPIC, "robot/ee_pose", "robot/joint_states", PUSH_TOPIC,
-                  "cameras/rig"]
+        wanted = [GT_POINTS_TOPIC, "robot/ee_pose", "robot/joint_states", PUSH_TOPIC, "cameras/rig"]
         for _, channel, message, msg in reader.iter_decoded_messages(
-                topics=[t for t in wanted if t in topics]):
+            topics=[t for t in wanted if t in topics]
+        ):
             t = message.log_time
             if channel.topic == GT_POINTS_TOPIC:
                 points[t] = _xyz(msg)
@@ -184,33 +196,46 @@ def load_episode(path: str | os.PathLike) -> Episode:
     frame_times = np.array(sorted(points if frame_topic == GT_POINTS_TOPIC else ee), np.int64)
     t0 = frame_times[0] if len(frame_times) else 0
     n = len(frame_times)
-    ee_arr = np.array([ee.get(int(t), (np.nan,) * 7) for t in frame_times],
-                      np.float64).reshape(n, 7)
-    obj = (np.stack([points[int(t)] for t in frame_times]).astype(np.float32) if points
-           else np.zeros((n, 0, 3), np.float32))
+    ee_arr = np.array([ee.get(int(t), (np.nan,) * 7) for t in frame_times], np.float64).reshape(
+        n, 7
+    )
+    obj = (
+        np.stack([points[int(t)] for t in frame_times]).astype(np.float32)
+        if points
+        else np.zeros((n, 0, 3), np.float32)
+    )
     njoint = len(joint_names)
-    jarr = np.array([joints.get(int(t), [np.nan] * njoint) for t in frame_times],
-                    np.float64).reshape(n, njoint)
+    jarr = np.array(
+        [joints.get(int(t), [np.nan] * njoint) for t in frame_times], np.float64
+    ).reshape(n, njoint)
     names, intr, poses, scales = [], [], [], []
     if rig is not None:
         names = list(rig.names)
         for pose, info in zip(rig.world_from_camera, rig.color_info):
             q = pose.orientation
             rot = quat_to_matrix(np.array([q.w, q.x, q.y, q.z]))
-            poses.append(make_transform(rot, [pose.position.x, pose.position.y,
-                                              pose.position.z]))
+            poses.append(make_transform(rot, [pose.position.x, pose.position.y, pose.position.z]))
             intr.append(CameraIntrinsics.from_matrix(np.array(info.k), info.width, info.height))
         scales = list(rig.depth_scale)
     meta = {k: _maybe_json(v) for k, v in metadata.items()}
     return Episode(
-        path=path, metadata=meta, times=(frame_times - t0) * 1e-9,
-        object_points=obj, ee_positions=ee_arr[:, :3], ee_quats=ee_arr[:, 3:],
-        joint_names=joint_names, joint_positions=jarr,
+        path=path,
+        metadata=meta,
+        times=(frame_times - t0) * 1e-9,
+        object_points=obj,
+        ee_positions=ee_arr[:, :3],
+        ee_quats=ee_arr[:, 3:],
+        joint_names=joint_names,
+        joint_positions=jarr,
         pushes=np.array(pushes, np.float64).reshape(-1, 4),
         push_times=np.array(push_t, np.float64) - t0 * 1e-9,
-        camera_names=names, intrinsics=intr,
+        camera_names=names,
+        intrinsics=intr,
         world_from_camera=np.array(poses, np.float64).reshape(-1, 4, 4),
-        depth_scale=np.array(scales, np.float64), topics=topics, _log_times=frame_times)
+        depth_scale=np.array(scales, np.float64),
+        topics=topics,
+        _log_times=frame_times,
+    )
 
 
 def _maybe_json(value: str):
@@ -241,8 +266,9 @@ class Trajectories:
         if p.ndim != 3 or p.shape[2] != 3:
             raise EpisodeFormatError(f"points must be (T, N, 3), got {p.shape}")
         if np.asarray(self.ee).shape != (p.shape[0], 3):
-            raise EpisodeFormatError(f"ee must be ({p.shape[0]}, 3), got "
-                                     f"{np.asarray(self.ee).shape}")
+            raise EpisodeFormatError(
+                f"ee must be ({p.shape[0]}, 3), got {np.asarray(self.ee).shape}"
+            )
 
 
 def save_trajectories(path: str | os.PathLike, traj: Trajectories) -> Path:
@@ -251,12 +277,17 @@ def save_trajectories(path: str | os.PathLike, traj: Trajectories) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
-        np.savez(f, format=np.array(TRAJECTORIES_FORMAT),
-                 version=np.array(TRAJECTORIES_VERSION),
-                 points=np.asarray(traj.points, np.float32), ee=np.asarray(traj.ee, np.float32),
-                 pushes=np.asarray(traj.pushes, np.float64).reshape(-1, 4),
-                 times=np.asarray(traj.times, np.float64), dt=np.array(float(traj.dt)),
-                 source=np.array(traj.source))
+        np.savez(
+            f,
+            format=np.array(TRAJECTORIES_FORMAT),
+            version=np.array(TRAJECTORIES_VERSION),
+            points=np.asarray(traj.points, np.float32),
+            ee=np.asarray(traj.ee, np.float32),
+            pushes=np.asarray(traj.pushes, np.float64).reshape(-1, 4),
+            times=np.asarray(traj.times, np.float64),
+            dt=np.array(float(traj.dt)),
+            source=np.array(traj.source),
+        )
     os.replace(tmp, path)
     return path
 
@@ -269,18 +300,27 @@ def load_trajectories(path: str | os.PathLike) -> Trajectories:
         if ep.object_points.shape[1] == 0:
             raise EpisodeFormatError(f"{path} has no ground truth ('{GT_POINTS_TOPIC}')")
         dt = float(np.median(np.diff(ep.times))) if ep.num_frames > 1 else 0.0
-        return Trajectories(ep.object_points, ep.ee_positions.astype(np.float32), ep.pushes,
-                            ep.times, dt, "sim_ground_truth")
+        return Trajectories(
+            ep.object_points,
+            ep.ee_positions.astype(np.float32),
+            ep.pushes,
+            ep.times,
+            dt,
+            "sim_ground_truth",
+        )
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as z:
             fmt = str(z["format"]) if "format" in z else ""
             if fmt != TRAJECTORIES_FORMAT:
-                raise EpisodeFormatError(f"{path} is not a {TRAJECTORIES_FORMAT} file "
-                                         f"(format={fmt!r})")
+                raise EpisodeFormatError(
+                    f"{path} is not a {TRAJECTORIES_FORMAT} file (format={fmt!r})"
+                )
             version = int(z["version"])
             if version > TRAJECTORIES_VERSION:
-                raise EpisodeFormatError(f"{path} has version {version}; this reader "
-                                         f"knows up to {TRAJECTORIES_VERSION}")
-            return Trajectories(z["points"], z["ee"], z["pushes"], z["times"], float(z["dt"]),
-                                str(z["source"]))
+                raise EpisodeFormatError(
+                    f"{path} has version {version}; this reader knows up to {TRAJECTORIES_VERSION}"
+                )
+            return Trajectories(
+                z["points"], z["ee"], z["pushes"], z["times"], float(z["dt"]), str(z["source"])
+            )
     raise EpisodeFormatError(f"{path}: unknown trajectory file type (want .mcap or .npz)")

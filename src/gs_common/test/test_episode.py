@@ -35,35 +35,77 @@ def _write_episode(path: Path, frames: int = 5) -> np.ndarray:
     pts = np.random.default_rng(0).normal(size=(frames, 6, 3)).astype(np.float32)
     with open(path, "wb") as f:
         w = mcap_ros2_writer.Writer(f)
-        cloud = w.register_msgdef("sensor_msgs/msg/PointCloud2", _schema(
-            "sensor_msgs/PointCloud2",
-            ["std_msgs/Header", "builtin_interfaces/Time", "sensor_msgs/PointField"]))
-        pose = w.register_msgdef("geometry_msgs/msg/PoseStamped", _schema(
-            "geometry_msgs/PoseStamped", ["std_msgs/Header", "builtin_interfaces/Time",
-                                          "geometry_msgs/Pose", "geometry_msgs/Point",
-                                          "geometry_msgs/Quaternion"]))
-        push = w.register_msgdef("gs_dynamics_interfaces/msg/Push",
-                                 _schema("gs_dynamics_interfaces/Push", []))
-        w.add_metadata("gs_sim.episode", {"format": "gs_dynamics.sim_episode", "version": "1",
-                                          "fps": "10.0"})
+        cloud = w.register_msgdef(
+            "sensor_msgs/msg/PointCloud2",
+            _schema(
+                "sensor_msgs/PointCloud2",
+                ["std_msgs/Header", "builtin_interfaces/Time", "sensor_msgs/PointField"],
+            ),
+        )
+        pose = w.register_msgdef(
+            "geometry_msgs/msg/PoseStamped",
+            _schema(
+                "geometry_msgs/PoseStamped",
+                [
+                    "std_msgs/Header",
+                    "builtin_interfaces/Time",
+                    "geometry_msgs/Pose",
+                    "geometry_msgs/Point",
+                    "geometry_msgs/Quaternion",
+                ],
+            ),
+        )
+        push = w.register_msgdef(
+            "gs_dynamics_interfaces/msg/Push", _schema("gs_dynamics_interfaces/Push", [])
+        )
+        w.add_metadata(
+            "gs_sim.episode", {"format": "gs_dynamics.sim_episode", "version": "1", "fps": "10.0"}
+        )
         for k in range(frames):
             ns = 1_000_000_000 + k * 100_000_000
             hdr = {"stamp": {"sec": ns // 10**9, "nanosec": ns % 10**9}, "frame_id": "world"}
             data, fields, step = pack_points(pts[k])
-            w.write_message("sim/ground_truth/object_points", cloud, {
-                "header": hdr, "height": 1, "width": 6,
-                "fields": [{"name": fl.name, "offset": fl.offset, "datatype": fl.datatype,
-                            "count": 1} for fl in fields],
-                "is_bigendian": False, "point_step": step, "row_step": step * 6,
-                "data": data, "is_dense": True}, log_time=ns, publish_time=ns)
-            w.write_message("robot/ee_pose", pose, {"header": hdr, "pose": {
-                "position": {"x": 0.01 * k, "y": 0.0, "z": 0.005},
-                "orientation": {"x": 1.0, "y": 0.0, "z": 0.0, "w": 0.0}}},
-                log_time=ns, publish_time=ns)
+            w.write_message(
+                "sim/ground_truth/object_points",
+                cloud,
+                {
+                    "header": hdr,
+                    "height": 1,
+                    "width": 6,
+                    "fields": [
+                        {"name": fl.name, "offset": fl.offset, "datatype": fl.datatype, "count": 1}
+                        for fl in fields
+                    ],
+                    "is_bigendian": False,
+                    "point_step": step,
+                    "row_step": step * 6,
+                    "data": data,
+                    "is_dense": True,
+                },
+                log_time=ns,
+                publish_time=ns,
+            )
+            w.write_message(
+                "robot/ee_pose",
+                pose,
+                {
+                    "header": hdr,
+                    "pose": {
+                        "position": {"x": 0.01 * k, "y": 0.0, "z": 0.005},
+                        "orientation": {"x": 1.0, "y": 0.0, "z": 0.0, "w": 0.0},
+                    },
+                },
+                log_time=ns,
+                publish_time=ns,
+            )
             if k == 1:
-                w.write_message("robot/executed_push", push, {"x": 0.1, "y": -0.1,
-                                                              "theta": 0.5, "length": 0.15},
-                                log_time=ns, publish_time=ns)
+                w.write_message(
+                    "robot/executed_push",
+                    push,
+                    {"x": 0.1, "y": -0.1, "theta": 0.5, "length": 0.15},
+                    log_time=ns,
+                    publish_time=ns,
+                )
         w.finish()
     return pts
 
@@ -83,8 +125,14 @@ def test_load_episode_and_trajectories_from_mcap(tmp_path):
 
 
 def test_trajectories_npz_round_trip(tmp_path):
-    t = Trajectories(np.zeros((4, 3, 3), np.float32), np.ones((4, 3), np.float32),
-                     np.array([[0, 0, 1.0, 0.1]]), np.arange(4) / 15, 1 / 15, "tracking")
+    t = Trajectories(
+        np.zeros((4, 3, 3), np.float32),
+        np.ones((4, 3), np.float32),
+        np.array([[0, 0, 1.0, 0.1]]),
+        np.arange(4) / 15,
+        1 / 15,
+        "tracking",
+    )
     path = save_trajectories(tmp_path / "t.npz", t)
     back = load_trajectories(path)
     np.testing.assert_array_equal(back.points, t.points)

@@ -60,8 +60,9 @@ class RigLayout:
         if not (0.05 <= self.height <= 3.0):
             raise ValueError(f"camera height={self.height} m must be in [0.05, 3]")
         if not (16 <= self.width_px <= 4096 and 16 <= self.height_px <= 4096):
-            raise ValueError(f"camera resolution {self.width_px}x{self.height_px} must be in "
-                             "[16, 4096] per side")
+            raise ValueError(
+                f"camera resolution {self.width_px}x{self.height_px} must be in [16, 4096] per side"
+            )
         if not (5.0 <= self.fovy_deg <= 150.0):
             raise ValueError(f"camera fovy_deg={self.fovy_deg} must be in [5, 150]")
 

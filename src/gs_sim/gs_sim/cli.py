@@ -17,9 +17,15 @@ def _generate(args: argparse.Namespace) -> int:
     from gs_sim.generate import PushSampling, generate_episode
 
     try:
-        config = workcell_config({
-            "object": args.object, "image_width": args.width, "image_height": args.height,
-            "fps": args.fps, "num_cameras": args.cameras})
+        config = workcell_config(
+            {
+                "object": args.object,
+                "image_width": args.width,
+                "image_height": args.height,
+                "fps": args.fps,
+                "num_cameras": args.cameras,
+            }
+        )
         sampling = PushSampling(speed=args.speed)
     except ValueError as exc:
         print(f"gs-sim generate: {exc}", file=sys.stderr)
@@ -30,11 +36,19 @@ def _generate(args: argparse.Namespace) -> int:
     with tqdm(total=args.episodes, unit="episode", disable=args.quiet) as bar:
         for i in range(args.episodes):
             path = out / f"episode_{i:04d}.mcap"
-            with tqdm(unit="frame", leave=False, disable=args.quiet,
-                      desc=f"episode {i}") as frames:
-                paths.append(generate_episode(path, config, args.seed, i, args.pushes,
-                                              masks=not args.no_masks, sampling=sampling,
-                                              progress=frames.update))
+            with tqdm(unit="frame", leave=False, disable=args.quiet, desc=f"episode {i}") as frames:
+                paths.append(
+                    generate_episode(
+                        path,
+                        config,
+                        args.seed,
+                        i,
+                        args.pushes,
+                        masks=not args.no_masks,
+                        sampling=sampling,
+                        progress=frames.update,
+                    )
+                )
             bar.update(1)
     print(f"wrote {len(paths)} episodes to {out} in {time.monotonic() - t0:.1f} s")
     return 0

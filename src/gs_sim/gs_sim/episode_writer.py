@@ -47,36 +47,58 @@ def _header(t: float, frame_id: str) -> dict:
 
 def _image(t: float, frame_id: str, array: np.ndarray, encoding: str) -> dict:
     data, step = encode_image(array, encoding)
-    return {"header": _header(t, frame_id), "height": array.shape[0], "width": array.shape[1],
-            "encoding": encoding, "is_bigendian": 0, "step": step, "data": data}
+    return {
+        "header": _header(t, frame_id),
+        "height": array.shape[0],
+        "width": array.shape[1],
+        "encoding": encoding,
+        "is_bigendian": 0,
+        "step": step,
+        "data": data,
+    }
 
 
 def _camera_info(t: float, frame_id: str, intr: CameraIntrinsics) -> dict:
     k = intr.K
-    return {"header": _header(t, frame_id), "height": intr.height, "width": intr.width,
-            "distortion_model": "plumb_bob", "d": [0.0] * 5, "k": k.ravel().tolist(),
-            "r": np.eye(3).ravel().tolist(),
-            "p": [k[0, 0], 0.0, k[0, 2], 0.0, 0.0, k[1, 1], k[1, 2], 0.0, 0.0, 0.0, 1.0, 0.0],
-            "binning_x": 0, "binning_y": 0,
-            "roi": {"x_offset": 0, "y_offset": 0, "height": 0, "width": 0,
-                    "do_rectify": False}}
+    return {
+        "header": _header(t, frame_id),
+        "height": intr.height,
+        "width": intr.width,
+        "distortion_model": "plumb_bob",
+        "d": [0.0] * 5,
+        "k": k.ravel().tolist(),
+        "r": np.eye(3).ravel().tolist(),
+        "p": [k[0, 0], 0.0, k[0, 2], 0.0, 0.0, k[1, 1], k[1, 2], 0.0, 0.0, 0.0, 1.0, 0.0],
+        "binning_x": 0,
+        "binning_y": 0,
+        "roi": {"x_offset": 0, "y_offset": 0, "height": 0, "width": 0, "do_rectify": False},
+    }
 
 
 def _pose(position, quat_wxyz) -> dict:
     q = [float(v) for v in quat_wxyz]
-    return {"position": {"x": float(position[0]), "y": float(position[1]),
-                         "z": float(position[2])},
-            "orientation": {"x": q[1], "y": q[2], "z": q[3], "w": q[0]}}
+    return {
+        "position": {"x": float(position[0]), "y": float(position[1]), "z": float(position[2])},
+        "orientation": {"x": q[1], "y": q[2], "z": q[3], "w": q[0]},
+    }
 
 
 def _cloud(t: float, points: np.ndarray) -> dict:
     data, fields, step = pack_points(points)
     n = len(points)
-    return {"header": _header(t, "world"), "height": 1, "width": n,
-            "fields": [{"name": f.name, "offset": f.offset, "datatype": f.datatype, "count": 1}
-                       for f in fields],
-            "is_bigendian": False, "point_step": step, "row_step": step * n, "data": data,
-            "is_dense": True}
+    return {
+        "header": _header(t, "world"),
+        "height": 1,
+        "width": n,
+        "fields": [
+            {"name": f.name, "offset": f.offset, "datatype": f.datatype, "count": 1} for f in fields
+        ],
+        "is_bigendian": False,
+        "point_step": step,
+        "row_step": step * n,
+        "data": data,
+        "is_dense": True,
+    }
 
 
 def optical_frame(cam: str) -> str:
@@ -87,9 +109,12 @@ class EpisodeWriter:
     """Writes to ``<path>.tmp`` and renames to ``path`` on :meth:`close` (atomic)."""
 
     TYPES: ClassVar[dict[str, str]] = {
-        "image": "sensor_msgs/Image", "info": "sensor_msgs/CameraInfo",
-        "rig": "gs_dynamics_interfaces/CameraRig", "joints": "sensor_msgs/JointState",
-        "pose": "geometry_msgs/PoseStamped", "cloud": "sensor_msgs/PointCloud2",
+        "image": "sensor_msgs/Image",
+        "info": "sensor_msgs/CameraInfo",
+        "rig": "gs_dynamics_interfaces/CameraRig",
+        "joints": "sensor_msgs/JointState",
+        "pose": "geometry_msgs/PoseStamped",
+        "cloud": "sensor_msgs/PointCloud2",
         "push": "gs_dynamics_interfaces/Push",
     }
 
@@ -98,31 +123,46 @@ class EpisodeWriter:
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self._writer = Writer(self._file, chunk_size=4 * 1024 * 1024,
-                              compression=CompressionType.ZSTD)
-        self._schemas = {k: self._writer.register_msgdef(schema_name(v), schema_text(v))
-                         for k, v in self.TYPES.items()}
+        self._writer = Writer(
+            self._file, chunk_size=4 * 1024 * 1024, compression=CompressionType.ZSTD
+        )
+        self._schemas = {
+            k: self._writer.register_msgdef(schema_name(v), schema_text(v))
+            for k, v in self.TYPES.items()
+        }
         meta = {"format": FORMAT_NAME, "version": str(FORMAT_VERSION)}
         meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
         self._writer.add_metadata("gs_sim.episode", meta)
 
     def _write(self, topic: str, kind: str, msg: dict, t: float) -> None:
         ns = round(t * 1e9)
-        self._writer.write_message(topic, self._schemas[kind], msg, log_time=ns,
-                                   publish_time=ns)
+        self._writer.write_message(topic, self._schemas[kind], msg, log_time=ns, publish_time=ns)
 
     def write_rig(self, t: float, cameras) -> None:
-        msg = {"header": _header(t, "world"), "names": [c.name for c in cameras],
-               "world_from_camera": [_pose(c.world_from_camera[:3, 3],
-                                           matrix_to_quat(c.world_from_camera[:3, :3]))
-                                     for c in cameras],
-               "color_info": [_camera_info(t, optical_frame(c.name), c.intrinsics)
-                              for c in cameras],
-               "depth_scale": [DEPTH_SCALE] * len(cameras)}
+        msg = {
+            "header": _header(t, "world"),
+            "names": [c.name for c in cameras],
+            "world_from_camera": [
+                _pose(c.world_from_camera[:3, 3], matrix_to_quat(c.world_from_camera[:3, :3]))
+                for c in cameras
+            ],
+            "color_info": [_camera_info(t, optical_frame(c.name), c.intrinsics) for c in cameras],
+            "depth_scale": [DEPTH_SCALE] * len(cameras),
+        }
         self._write("cameras/rig", "rig", msg, t)
 
-    def write_frame(self, t: float, cameras, frames, joint_names, joints, joint_vel, tip_pos,
-                    tip_quat, object_points) -> None:
+    def write_frame(
+        self,
+        t: float,
+        cameras,
+        frames,
+        joint_names,
+        joints,
+        joint_vel,
+        tip_pos,
+        tip_quat,
+        object_points,
+    ) -> None:
         """One time step: camera images (+ masks if present), robot state, ground truth."""
         for cam, fr in zip(cameras, frames):
             fid = optical_frame(cam.name)
@@ -130,24 +170,42 @@ class EpisodeWriter:
             self._write(f"{base}/color/image_raw", "image", _image(t, fid, fr.rgb, "rgb8"), t)
             mm = np.clip(np.round(fr.depth * 1000.0), 0, 65535).astype(np.uint16)
             self._write(f"{base}/depth/image_raw", "image", _image(t, fid, mm, "16UC1"), t)
-            self._write(f"{base}/color/camera_info", "info",
-                        _camera_info(t, fid, cam.intrinsics), t)
+            self._write(
+                f"{base}/color/camera_info", "info", _camera_info(t, fid, cam.intrinsics), t
+            )
             for what, mask in (("object", fr.object_mask), ("robot", fr.robot_mask)):
                 if mask is not None:
                     img = mask.astype(np.uint8) * 255
-                    self._write(gt_mask_topic(cam.name, what), "image",
-                                _image(t, fid, img, "mono8"), t)
-        self._write("robot/joint_states", "joints",
-                    {"header": _header(t, "world"), "name": list(joint_names),
-                     "position": [float(v) for v in joints],
-                     "velocity": [float(v) for v in joint_vel], "effort": []}, t)
-        self._write("robot/ee_pose", "pose",
-                    {"header": _header(t, "world"), "pose": _pose(tip_pos, tip_quat)}, t)
+                    self._write(
+                        gt_mask_topic(cam.name, what), "image", _image(t, fid, img, "mono8"), t
+                    )
+        self._write(
+            "robot/joint_states",
+            "joints",
+            {
+                "header": _header(t, "world"),
+                "name": list(joint_names),
+                "position": [float(v) for v in joints],
+                "velocity": [float(v) for v in joint_vel],
+                "effort": [],
+            },
+            t,
+        )
+        self._write(
+            "robot/ee_pose",
+            "pose",
+            {"header": _header(t, "world"), "pose": _pose(tip_pos, tip_quat)},
+            t,
+        )
         self._write(GT_POINTS_TOPIC, "cloud", _cloud(t, object_points), t)
 
     def write_push(self, t: float, x: float, y: float, theta: float, length: float) -> None:
-        self._write(PUSH_TOPIC, "push", {"x": float(x), "y": float(y), "theta": float(theta),
-                                         "length": float(length)}, t)
+        self._write(
+            PUSH_TOPIC,
+            "push",
+            {"x": float(x), "y": float(y), "theta": float(theta), "length": float(length)},
+            t,
+        )
 
     def close(self) -> Path:
         self._writer.finish()

@@ -34,8 +34,9 @@ class PushSampling:
     max_tries: int = 200
 
 
-def sample_push(wc: Workcell, rng: np.random.Generator,
-                sampling: PushSampling = PushSampling()) -> PushGoal:
+def sample_push(
+    wc: Workcell, rng: np.random.Generator, sampling: PushSampling = PushSampling()
+) -> PushGoal:
     """A random valid push: pick an object vertex and a direction, start just outside the
     object on the line through that vertex, push 10-20 cm along the direction."""
     pts = wc.object_points()[:, :2].astype(np.float64)
@@ -53,8 +54,9 @@ def sample_push(wc: Workcell, rng: np.random.Generator,
         length = rng.uniform(sampling.min_length, sampling.max_length)
         end = start + length * direction
         try:
-            goal = validate_push(start, end, sampling.height, sampling.speed,
-                                 wc.config.workspace, wc.config.limits)
+            goal = validate_push(
+                start, end, sampling.height, sampling.speed, wc.config.workspace, wc.config.limits
+            )
             wc.check_reachable(goal)
             return goal
         except PushRejected as exc:
@@ -66,21 +68,41 @@ def episode_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def generate_episode(path: Path, config: WorkcellConfig, seed: int, index: int,
-                     num_pushes: int = 3, masks: bool = True,
-                     sampling: PushSampling = PushSampling(), progress=None) -> Path:
+def generate_episode(
+    path: Path,
+    config: WorkcellConfig,
+    seed: int,
+    index: int,
+    num_pushes: int = 3,
+    masks: bool = True,
+    sampling: PushSampling = PushSampling(),
+    progress=None,
+) -> Path:
     """Simulate and record one episode to ``path`` (atomic). ``progress(frames)`` is called
     after every recorded frame."""
     eseed = episode_seed(seed, index)
     wc = Workcell(config, seed=eseed)
     rng = np.random.default_rng([seed, index, 1])
-    renderer = RigRenderer(wc.model, wc.scene.camera_ids, config.rig.width_px,
-                           config.rig.height_px, wc.scene.flex_id, wc.scene.robot_geom_ids)
-    meta = {"object": config.obj.kind, "object_params": dataclasses.asdict(config.obj),
-            "seed": seed, "episode_index": index, "episode_seed": eseed, "fps": config.fps,
-            "num_pushes": num_pushes, "generator": "gs_sim.generate",
-            "ee": "pusher tip (robot/ee_pose)",
-            "workspace": dataclasses.asdict(config.workspace)}
+    renderer = RigRenderer(
+        wc.model,
+        wc.scene.camera_ids,
+        config.rig.width_px,
+        config.rig.height_px,
+        wc.scene.flex_id,
+        wc.scene.robot_geom_ids,
+    )
+    meta = {
+        "object": config.obj.kind,
+        "object_params": dataclasses.asdict(config.obj),
+        "seed": seed,
+        "episode_index": index,
+        "episode_seed": eseed,
+        "fps": config.fps,
+        "num_pushes": num_pushes,
+        "generator": "gs_sim.generate",
+        "ee": "pusher tip (robot/ee_pose)",
+        "workspace": dataclasses.asdict(config.workspace),
+    }
     writer = EpisodeWriter(path, meta)
     try:
         writer.write_rig(0.0, wc.cameras)
@@ -88,9 +110,17 @@ def generate_episode(path: Path, config: WorkcellConfig, seed: int, index: int,
         def record() -> None:
             frames = renderer.render_all(wc.data, masks=masks)
             pos, quat = wc.tip_pose()
-            writer.write_frame(wc.time, wc.cameras, frames, wc.joint_names,
-                               wc.joint_positions(), wc.joint_velocities(), pos, quat,
-                               wc.object_points())
+            writer.write_frame(
+                wc.time,
+                wc.cameras,
+                frames,
+                wc.joint_names,
+                wc.joint_positions(),
+                wc.joint_velocities(),
+                pos,
+                quat,
+                wc.object_points(),
+            )
             if progress is not None:
                 progress(1)
 
@@ -98,8 +128,9 @@ def generate_episode(path: Path, config: WorkcellConfig, seed: int, index: int,
         for _ in range(num_pushes):
             goal = sample_push(wc, rng, sampling)
             traj = wc.start_push(goal)
-            writer.write_push(wc.time + traj.push_start, goal.start[0], goal.start[1],
-                              goal.theta, goal.length)
+            writer.write_push(
+                wc.time + traj.push_start, goal.start[0], goal.start[1], goal.theta, goal.length
+            )
             while wc.busy:
                 wc.step_frame()
                 record()

@@ -31,9 +31,16 @@ class PusherIK:
     qpos_adr / dof_adr: (7,) qpos and dof indices of the arm joints; tip_site: site id.
     """
 
-    def __init__(self, model: mujoco.MjModel, qpos_adr: np.ndarray, dof_adr: np.ndarray,
-                 tip_site: int, home: np.ndarray, pos_tol: float = 2e-3,
-                 axis_tol: float = np.radians(2.0)) -> None:
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        qpos_adr: np.ndarray,
+        dof_adr: np.ndarray,
+        tip_site: int,
+        home: np.ndarray,
+        pos_tol: float = 2e-3,
+        axis_tol: float = np.radians(2.0),
+    ) -> None:
         self.model = model
         self.data = mujoco.MjData(model)
         self.qpos_adr = np.asarray(qpos_adr)
@@ -52,11 +59,19 @@ class PusherIK:
         """Tip position (3,) [m] and tool rotation (3, 3) (world_from_flange) for ``q``."""
         self.data.qpos[self.qpos_adr] = q
         mujoco.mj_kinematics(self.model, self.data)
-        return (self.data.site_xpos[self.tip_site].copy(),
-                self.data.site_xmat[self.tip_site].reshape(3, 3).copy())
+        return (
+            self.data.site_xpos[self.tip_site].copy(),
+            self.data.site_xmat[self.tip_site].reshape(3, 3).copy(),
+        )
 
-    def solve(self, target: np.ndarray, q0: np.ndarray | None = None, iterations: int = 100,
-              damping: float = 1e-3, null_gain: float = 0.05) -> IKResult:
+    def solve(
+        self,
+        target: np.ndarray,
+        q0: np.ndarray | None = None,
+        iterations: int = 100,
+        damping: float = 1e-3,
+        null_gain: float = 0.05,
+    ) -> IKResult:
         """Joint angles placing the tip at ``target`` (3,) [m] with the tool pointing down."""
         target = np.asarray(target, dtype=np.float64)
         q = np.array(self.home if q0 is None else q0, dtype=np.float64)

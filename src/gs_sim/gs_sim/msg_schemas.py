@@ -15,15 +15,29 @@ import sys
 from pathlib import Path
 
 PRIMITIVES = {
-    "bool", "byte", "char", "float32", "float64", "int8", "uint8", "int16", "uint16",
-    "int32", "uint32", "int64", "uint64", "string", "wstring",
+    "bool",
+    "byte",
+    "char",
+    "float32",
+    "float64",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "string",
+    "wstring",
 }
 SEPARATOR = "=" * 80
 
 
 def _search_roots() -> list[Path]:
-    roots = [Path(p) / "share" for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)
-             if p]
+    roots = [
+        Path(p) / "share" for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p
+    ]
     roots.append(Path(sys.prefix) / "share")
     roots.append(Path(__file__).resolve().parents[2])  # src/ of this repository
     return roots
@@ -37,8 +51,9 @@ def msg_text(full_type: str) -> str:
         path = root / pkg / "msg" / f"{name}.msg"
         if path.is_file():
             return path.read_text()
-    raise FileNotFoundError(f"message definition {full_type} not found under "
-                            f"{[str(r) for r in _search_roots()]}")
+    raise FileNotFoundError(
+        f"message definition {full_type} not found under {[str(r) for r in _search_roots()]}"
+    )
 
 
 def _dependencies(pkg: str, text: str) -> list[str]:

@@ -58,12 +58,36 @@ class ObjectParams:
 
 
 DEFAULT_PARAMS = {
-    "rope": ObjectParams("rope", size=0.45, stiffness=0.0, damping=0.05, friction=0.7,
-                         mass=0.04, radius=0.008, resolution=30),
-    "cloth": ObjectParams("cloth", size=0.22, stiffness=0.0, damping=0.02, friction=0.7,
-                          mass=0.03, radius=0.004, resolution=9),
-    "toy": ObjectParams("toy", size=0.12, stiffness=3e3, damping=0.02, friction=0.8,
-                        mass=0.08, radius=0.002, resolution=5),
+    "rope": ObjectParams(
+        "rope",
+        size=0.45,
+        stiffness=0.0,
+        damping=0.05,
+        friction=0.7,
+        mass=0.04,
+        radius=0.008,
+        resolution=30,
+    ),
+    "cloth": ObjectParams(
+        "cloth",
+        size=0.22,
+        stiffness=0.0,
+        damping=0.02,
+        friction=0.7,
+        mass=0.03,
+        radius=0.004,
+        resolution=9,
+    ),
+    "toy": ObjectParams(
+        "toy",
+        size=0.12,
+        stiffness=3e3,
+        damping=0.02,
+        friction=0.8,
+        mass=0.08,
+        radius=0.002,
+        resolution=5,
+    ),
 }
 
 
@@ -107,8 +131,9 @@ def _rope_polyline(rng: np.random.Generator, length: float, n: int) -> np.ndarra
     return pts - pts.mean(axis=0)
 
 
-def sample_object(params: ObjectParams, rng: np.random.Generator,
-                  randomize: bool = True) -> ObjectInstance:
+def sample_object(
+    params: ObjectParams, rng: np.random.Generator, randomize: bool = True
+) -> ObjectInstance:
     """Sample shape and initial configuration (seeded by ``rng``)."""
     params.validate()
     center = np.zeros(3)
@@ -120,8 +145,11 @@ def sample_object(params: ObjectParams, rng: np.random.Generator,
     points = elements = None
     if params.kind == "rope":
         n = params.resolution
-        xy = _rope_polyline(rng, params.size, n) if randomize else np.stack(
-            [np.linspace(-params.size / 2, params.size / 2, n), np.zeros(n)], axis=1)
+        xy = (
+            _rope_polyline(rng, params.size, n)
+            if randomize
+            else np.stack([np.linspace(-params.size / 2, params.size / 2, n), np.zeros(n)], axis=1)
+        )
         c, s = math.cos(yaw), math.sin(yaw)
         xy = xy @ np.array([[c, s], [-s, c]]) + center[:2]
         points = np.concatenate([xy, np.full((n, 1), params.radius + 0.001)], axis=1)
@@ -132,8 +160,7 @@ def sample_object(params: ObjectParams, rng: np.random.Generator,
         center[2] = params.radius + 0.001
     else:
         if randomize:
-            scale = np.array([rng.uniform(0.9, 1.4), rng.uniform(0.8, 1.1),
-                              rng.uniform(0.6, 0.9)])
+            scale = np.array([rng.uniform(0.9, 1.4), rng.uniform(0.8, 1.1), rng.uniform(0.6, 0.9)])
         else:
             scale = np.array([1.2, 1.0, 0.75])
         center[2] = params.size * scale[2] / 2 + 0.002
@@ -147,8 +174,10 @@ def _fmt(values) -> str:
 def object_mjcf(obj: ObjectInstance, rgba: str = "0.85 0.35 0.15 1") -> str:
     """MJCF ``<flexcomp>`` element for ``obj`` (to be placed in ``<worldbody>``)."""
     p = obj.params
-    contact = (f'<contact condim="3" friction="{p.friction:g} 0.005 0.0001" '
-               f'selfcollide="none" solref="0.004 1"/>')
+    contact = (
+        f'<contact condim="3" friction="{p.friction:g} 0.005 0.0001" '
+        f'selfcollide="none" solref="0.004 1"/>'
+    )
     quat = f"{math.cos(obj.yaw / 2):.6g} 0 0 {math.sin(obj.yaw / 2):.6g}"
     if p.kind == "rope":
         edge = f'<edge equality="true" damping="{p.damping:g}" stiffness="{p.stiffness:g}"/>'
@@ -174,5 +203,5 @@ def object_mjcf(obj: ObjectInstance, rgba: str = "0.85 0.35 0.15 1") -> str:
         f'spacing="{_fmt(spacing)}" radius="{p.radius:g}" mass="{p.mass:g}" rgba="{rgba}" '
         f'pos="{_fmt(obj.center)}" quat="{quat}" dof="trilinear">'
         f'<elasticity young="{p.stiffness:g}" poisson="0.3" damping="{p.damping:g}"/>'
-        f'{contact}</flexcomp>'
+        f"{contact}</flexcomp>"
     )

@@ -56,20 +56,28 @@ class PushGoal:
         return math.atan2(d[1], d[0])
 
 
-def validate_push(start, end, height: float, speed: float, workspace: Workspace,
-                  limits: PushLimits = PushLimits()) -> PushGoal:
+def validate_push(
+    start, end, height: float, speed: float, workspace: Workspace, limits: PushLimits = PushLimits()
+) -> PushGoal:
     """Check a push request; return a :class:`PushGoal` or raise :class:`PushRejected` with a
     message naming the offending value. ``height``/``speed`` <= 0 select the defaults."""
-    values = {"start.x": start[0], "start.y": start[1], "end.x": end[0], "end.y": end[1],
-              "height": height, "speed": speed}
+    values = {
+        "start.x": start[0],
+        "start.y": start[1],
+        "end.x": end[0],
+        "end.y": end[1],
+        "height": height,
+        "speed": speed,
+    }
     for name, value in values.items():
         if not math.isfinite(float(value)):
             raise PushRejected(f"{name} = {value} is not finite")
     h = float(height) if height > 0 else limits.default_height
     v = float(speed) if speed > 0 else limits.default_speed
     if h > workspace.z_max:
-        raise PushRejected(f"height = {h:.3f} m is above the workspace limit "
-                           f"{workspace.z_max:.3f} m")
+        raise PushRejected(
+            f"height = {h:.3f} m is above the workspace limit {workspace.z_max:.3f} m"
+        )
     if v > limits.max_speed:
         raise PushRejected(f"speed = {v:.3f} m/s exceeds the limit {limits.max_speed:.3f} m/s")
     s = np.array([float(start[0]), float(start[1])])
@@ -79,11 +87,13 @@ def validate_push(start, end, height: float, speed: float, workspace: Workspace,
             raise PushRejected(
                 f"{name} = ({p[0]:.3f}, {p[1]:.3f}) m is outside the workspace "
                 f"x in [{workspace.x_min:.3f}, {workspace.x_max:.3f}], "
-                f"y in [{workspace.y_min:.3f}, {workspace.y_max:.3f}]")
+                f"y in [{workspace.y_min:.3f}, {workspace.y_max:.3f}]"
+            )
     length = float(np.linalg.norm(e - s))
     if length < limits.min_length:
-        raise PushRejected(f"push length = {length:.4f} m is shorter than "
-                           f"{limits.min_length:.4f} m")
+        raise PushRejected(
+            f"push length = {length:.4f} m is shorter than {limits.min_length:.4f} m"
+        )
     if length > limits.max_length:
         raise PushRejected(f"push length = {length:.3f} m exceeds {limits.max_length:.3f} m")
     return PushGoal(s, e, h, v)
@@ -108,8 +118,7 @@ class TipTrajectory:
 
     def __init__(self, segments: list[Segment]) -> None:
         self.segments = [s for s in segments if s.duration > 1e-9] or segments[:1]
-        self.starts = np.concatenate(
-            [[0.0], np.cumsum([s.duration for s in self.segments])])
+        self.starts = np.concatenate([[0.0], np.cumsum([s.duration for s in self.segments])])
         self.duration = float(self.starts[-1])
         push = [i for i, s in enumerate(self.segments) if s.is_push]
         self.push_start = float(self.starts[push[0]]) if push else 0.0
@@ -132,8 +141,9 @@ class TipTrajectory:
         return float(min(max((t - self.push_start) / (self.push_end - self.push_start), 0), 1))
 
 
-def push_trajectory(goal: PushGoal, tip_now: np.ndarray, rest_tip: np.ndarray,
-                    limits: PushLimits = PushLimits()) -> TipTrajectory:
+def push_trajectory(
+    goal: PushGoal, tip_now: np.ndarray, rest_tip: np.ndarray, limits: PushLimits = PushLimits()
+) -> TipTrajectory:
     """Transit -> descend -> push -> lift -> retreat, starting from the tip at ``tip_now``."""
     zt = max(limits.transit_height, goal.height)
     above_start = np.array([goal.start[0], goal.start[1], zt])
@@ -142,11 +152,13 @@ def push_trajectory(goal: PushGoal, tip_now: np.ndarray, rest_tip: np.ndarray,
     above_end = np.array([goal.end[0], goal.end[1], zt])
     lift = np.array([tip_now[0], tip_now[1], max(zt, tip_now[2])])
     vt = limits.transit_speed
-    return TipTrajectory([
-        Segment(np.asarray(tip_now, float), lift, vt),
-        Segment(lift, above_start, vt),
-        Segment(above_start, start, vt * 0.5),
-        Segment(start, end, goal.speed, is_push=True),
-        Segment(end, above_end, vt * 0.5),
-        Segment(above_end, np.asarray(rest_tip, float), vt),
-    ])
+    return TipTrajectory(
+        [
+            Segment(np.asarray(tip_now, float), lift, vt),
+            Segment(lift, above_start, vt),
+            Segment(above_start, start, vt * 0.5),
+            Segment(start, end, goal.speed, is_push=True),
+            Segment(end, above_end, vt * 0.5),
+            Segment(above_end, np.asarray(rest_tip, float), vt),
+        ]
+    )

@@ -46,14 +46,22 @@ class RigRenderer:
     flex_id: the object's flex (object mask); robot_geom_ids: geoms of arm + pusher.
     """
 
-    def __init__(self, model: mujoco.MjModel, camera_ids: list[int], width: int, height: int,
-                 flex_id: int = -1, robot_geom_ids: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        camera_ids: list[int],
+        width: int,
+        height: int,
+        flex_id: int = -1,
+        robot_geom_ids: np.ndarray | None = None,
+    ) -> None:
         self.model = model
         self.camera_ids = list(camera_ids)
         self.width, self.height = int(width), int(height)
         self.flex_id = flex_id
         self.robot_geom_ids = np.asarray(
-            robot_geom_ids if robot_geom_ids is not None else [], dtype=np.int64)
+            robot_geom_ids if robot_geom_ids is not None else [], dtype=np.int64
+        )
         self._gl = gl_context_class()(self.width, self.height)
         self._gl.make_current()
         self._ctx = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100.value)
@@ -88,26 +96,42 @@ class RigRenderer:
         with contextlib.suppress(Exception):  # interpreter shutdown
             self.close()
 
-    def render_camera(self, data: mujoco.MjData, index: int, rgb: bool = True,
-                      depth: bool = True, masks: bool = False,
-                      out_rgb: np.ndarray | None = None,
-                      out_depth: np.ndarray | None = None) -> CameraFrame:
+    def render_camera(
+        self,
+        data: mujoco.MjData,
+        index: int,
+        rgb: bool = True,
+        depth: bool = True,
+        masks: bool = False,
+        out_rgb: np.ndarray | None = None,
+        out_depth: np.ndarray | None = None,
+    ) -> CameraFrame:
         """Render camera ``index`` (rig order) of the state in ``data`` (kinematics done)."""
         self._gl.make_current()
         self._cam.fixedcamid = self.camera_ids[index]
-        mujoco.mjv_updateScene(self.model, data, self._opt, None, self._cam,
-                               mujoco.mjtCatBit.mjCAT_ALL.value, self._scene)
+        mujoco.mjv_updateScene(
+            self.model,
+            data,
+            self._opt,
+            None,
+            self._cam,
+            mujoco.mjtCatBit.mjCAT_ALL.value,
+            self._scene,
+        )
         frame = CameraFrame(None, None)
         if rgb or depth:
             mujoco.mjr_render(self._rect, self._scene, self._ctx)
-            mujoco.mjr_readPixels(self._rgb_buf if rgb else None,
-                                  self._depth_buf if depth else None, self._rect, self._ctx)
+            mujoco.mjr_readPixels(
+                self._rgb_buf if rgb else None,
+                self._depth_buf if depth else None,
+                self._rect,
+                self._ctx,
+            )
             if rgb:
                 frame.rgb = out_rgb if out_rgb is not None else np.empty_like(self._rgb_buf)
                 np.copyto(frame.rgb, self._rgb_buf[::-1])
             if depth:
-                frame.depth = out_depth if out_depth is not None else np.empty_like(
-                    self._depth_buf)
+                frame.depth = out_depth if out_depth is not None else np.empty_like(self._depth_buf)
                 flipped = self._depth_buf[::-1]
                 np.divide(self._d, flipped + self._c, out=frame.depth)
                 frame.depth[frame.depth >= self._far * 0.999] = 0.0
@@ -143,7 +167,7 @@ class RigRenderer:
         segid = np.clip(segid, 0, ngeom + 1)
         return is_object[segid], is_robot[segid]
 
-    def render_all(self, data: mujoco.MjData, rgb: bool = True, depth: bool = True,
-                   masks: bool = False) -> list[CameraFrame]:
-        return [self.render_camera(data, i, rgb, depth, masks)
-                for i in range(len(self.camera_ids))]
+    def render_all(
+        self, data: mujoco.MjData, rgb: bool = True, depth: bool = True, masks: bool = False
+    ) -> list[CameraFrame]:
+        return [self.render_camera(data, i, rgb, depth, masks) for i in range(len(self.camera_ids))]

@@ -56,7 +56,8 @@ def find_xarm7_urdf() -> Path:
             return path
     raise FileNotFoundError(
         "xarm7.urdf not found: install example-robot-data (pip install example-robot-data) "
-        "or set GS_SIM_XARM7_URDF")
+        "or set GS_SIM_XARM7_URDF"
+    )
 
 
 def xarm7_spec(tool: PusherTool = PusherTool()) -> mujoco.MjSpec:
@@ -70,7 +71,9 @@ def xarm7_spec(tool: PusherTool = PusherTool()) -> mujoco.MjSpec:
         r"(<robot[^>]*>)",
         r'\1<mujoco><compiler discardvisual="false" fusestatic="false" strippath="false"/>'
         r"</mujoco>",
-        text, count=1)
+        text,
+        count=1,
+    )
     spec = mujoco.MjSpec.from_string(text)
     for geom in list(spec.geoms):
         if geom.contype != 0 or geom.conaffinity != 0:  # the URDF's collision copy
@@ -80,9 +83,17 @@ def xarm7_spec(tool: PusherTool = PusherTool()) -> mujoco.MjSpec:
             body.gravcomp = 1.0
     flange = spec.body(FLANGE_BODY)
     flange.add_geom(
-        name=PUSHER_GEOM, type=mujoco.mjtGeom.mjGEOM_CYLINDER,
-        size=[tool.radius, tool.length / 2, 0], pos=[0, 0, tool.length / 2],
-        rgba=[0.15, 0.15, 0.18, 1], contype=2, conaffinity=1, condim=3,
-        friction=[0.5, 0.005, 0.0001], group=1, mass=0.05)
+        name=PUSHER_GEOM,
+        type=mujoco.mjtGeom.mjGEOM_CYLINDER,
+        size=[tool.radius, tool.length / 2, 0],
+        pos=[0, 0, tool.length / 2],
+        rgba=[0.15, 0.15, 0.18, 1],
+        contype=2,
+        conaffinity=1,
+        condim=3,
+        friction=[0.5, 0.005, 0.0001],
+        group=1,
+        mass=0.05,
+    )
     flange.add_site(name=TIP_SITE, pos=[0, 0, tool.length], size=[0.004, 0, 0])
     return spec

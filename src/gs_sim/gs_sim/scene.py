@@ -73,18 +73,24 @@ def _world_mjcf(cfg: SceneConfig) -> str:
         fovy = np.degrees(2 * np.arctan(0.5 * cam.intrinsics.height / cam.intrinsics.fy))
         cams.append(
             f'<camera name="{cam.name}" pos="{" ".join(f"{v:.6f}" for v in pos)}" '
-            f'xyaxes="{" ".join(f"{v:.6f}" for v in xyaxes)}" fovy="{fovy:.6f}"/>')
+            f'xyaxes="{" ".join(f"{v:.6f}" for v in xyaxes)}" fovy="{fovy:.6f}"/>'
+        )
     w = max(c.intrinsics.width for c in cfg.cameras)
     h = max(c.intrinsics.height for c in cfg.cameras)
     outline = []
     t = 0.003  # outline half-width [m]
     cx, cy = (ws.x_min + ws.x_max) / 2, (ws.y_min + ws.y_max) / 2
     hx, hy = (ws.x_max - ws.x_min) / 2, (ws.y_max - ws.y_min) / 2
-    for pos, size in (((cx, ws.y_min), (hx, t)), ((cx, ws.y_max), (hx, t)),
-                      ((ws.x_min, cy), (t, hy)), ((ws.x_max, cy), (t, hy))):
+    for pos, size in (
+        ((cx, ws.y_min), (hx, t)),
+        ((cx, ws.y_max), (hx, t)),
+        ((ws.x_min, cy), (t, hy)),
+        ((ws.x_max, cy), (t, hy)),
+    ):
         outline.append(
             f'<geom type="box" pos="{pos[0]:.4f} {pos[1]:.4f} 0.0002" size="{size[0]:.4f} '
-            f'{size[1]:.4f} 0.0002" rgba="0.55 0.55 0.5 1" contype="0" conaffinity="0"/>')
+            f'{size[1]:.4f} 0.0002" rgba="0.55 0.55 0.5 1" contype="0" conaffinity="0"/>'
+        )
     rgba = OBJECT_RGBA[cfg.obj.params.kind]
     # flex elasticity (toy) is not integrated implicitly by implicit/implicitfast in MuJoCo 4
     integrator = "discrete" if cfg.obj.params.kind == "toy" else "implicitfast"
@@ -115,8 +121,8 @@ def _world_mjcf(cfg: SceneConfig) -> str:
           contype="0" conaffinity="0"/>
     <geom name="table" type="box" pos="0 0 -0.02" size="{tx} {ty} 0.02" material="table"
           contype="4" conaffinity="1" friction="0.6 0.005 0.0001"/>
-    {''.join(outline)}
-    {''.join(cams)}
+    {"".join(outline)}
+    {"".join(cams)}
     {object_mjcf(cfg.obj, rgba=rgba)}
   </worldbody>
 </mujoco>
@@ -142,8 +148,9 @@ def build_scene(cfg: SceneConfig) -> SceneModel:
         arm_dof_adr=model.jnt_dofadr[jids].copy(),
         tip_site=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, ARM_PREFIX + TIP_SITE),
         flex_id=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_FLEX, FLEX_NAME),
-        camera_ids=[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, c.name)
-                    for c in cfg.cameras],
+        camera_ids=[
+            mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, c.name) for c in cfg.cameras
+        ],
         robot_geom_ids=robot_geoms,
         table_geom_id=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "table"),
     )

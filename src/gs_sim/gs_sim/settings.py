@@ -20,10 +20,16 @@ SETTINGS: dict[str, tuple[Any, str, Any]] = {
     "object": ("rope", "deformable object type", OBJECT_TYPES),
     "seed": (0, "seed of the object's shape / initial pose randomization", (0, 2**31 - 1)),
     "randomize": (True, "randomize object shape and initial pose (seeded)", None),
-    "object_size": (-1.0, "object size [m] (rope length, cloth side, toy diameter); "
-                    "<= 0: type default", (-1.0, 1.0)),
-    "object_stiffness": (-1.0, "Young's modulus [Pa] (toy) / edge stiffness (rope); "
-                         "< 0: type default", (-1.0, 1e9)),
+    "object_size": (
+        -1.0,
+        "object size [m] (rope length, cloth side, toy diameter); <= 0: type default",
+        (-1.0, 1.0),
+    ),
+    "object_stiffness": (
+        -1.0,
+        "Young's modulus [Pa] (toy) / edge stiffness (rope); < 0: type default",
+        (-1.0, 1e9),
+    ),
     "object_damping": (-1.0, "object damping; < 0: type default", (-1.0, 1e3)),
     "object_friction": (-1.0, "object friction coefficient; < 0: type default", (-1.0, 5.0)),
     "object_mass": (-1.0, "object mass [kg]; <= 0: type default", (-1.0, 10.0)),
@@ -31,8 +37,11 @@ SETTINGS: dict[str, tuple[Any, str, Any]] = {
     "timestep": (0.002, "physics time step [s]", (1e-4, 0.01)),
     "image_width": (320, "image width of every camera [px]", (16, 4096)),
     "image_height": (240, "image height of every camera [px]", (16, 4096)),
-    "fovy_deg": (DEFAULT_FOVY_DEG, "vertical field of view [deg] (D400 colour ~42.5)",
-                 (5.0, 150.0)),
+    "fovy_deg": (
+        DEFAULT_FOVY_DEG,
+        "vertical field of view [deg] (D400 colour ~42.5)",
+        (5.0, 150.0),
+    ),
     "num_cameras": (4, "number of cameras around the table (4 = corners)", (1, 8)),
     "camera_half_extent": (0.42, "|x| = |y| of the corner cameras [m]", (0.05, 3.0)),
     "camera_height": (0.55, "camera height above the table [m]", (0.05, 3.0)),
@@ -41,8 +50,7 @@ SETTINGS: dict[str, tuple[Any, str, Any]] = {
     "workspace_y": ([-0.25, 0.25], "workspace y range of the pusher tip [m]", None),
     "workspace_z_max": (0.15, "maximum push height [m]", (0.001, 0.5)),
     "arm_base": ([-0.40, 0.0], "xy of the xArm7 base on the table [m]", None),
-    "default_push_height": (0.005, "tip height when a goal gives height <= 0 [m]",
-                            (0.0005, 0.2)),
+    "default_push_height": (0.005, "tip height when a goal gives height <= 0 [m]", (0.0005, 0.2)),
     "default_push_speed": (0.05, "tip speed when a goal gives speed <= 0 [m/s]", (0.001, 0.5)),
     "max_push_speed": (0.3, "fastest accepted push [m/s]", (0.001, 2.0)),
 }
@@ -66,8 +74,11 @@ def check_setting(name: str, value: Any) -> str | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return f"'{name}' = {value!r} must be finite"
-    if isinstance(constraint, tuple) and len(constraint) == 2 and not isinstance(
-            constraint[0], str):
+    if (
+        isinstance(constraint, tuple)
+        and len(constraint) == 2
+        and not isinstance(constraint[0], str)
+    ):
         if not constraint[0] <= value <= constraint[1]:
             return f"'{name}' = {value!r} is outside [{constraint[0]}, {constraint[1]}]"
     elif constraint is not None and value not in constraint:
@@ -87,23 +98,44 @@ def workcell_config(settings: dict[str, Any]) -> WorkcellConfig:
     for key, field in (("object_size", "size"), ("object_mass", "mass")):
         if s[key] > 0:
             overrides[field] = float(s[key])
-    for key, field in (("object_stiffness", "stiffness"), ("object_damping", "damping"),
-                       ("object_friction", "friction")):
+    for key, field in (
+        ("object_stiffness", "stiffness"),
+        ("object_damping", "damping"),
+        ("object_friction", "friction"),
+    ):
         if s[key] >= 0:
             overrides[field] = float(s[key])
     obj = default_params(s["object"], **overrides)
-    rig = RigLayout(num_cameras=int(s["num_cameras"]), half_extent=float(s["camera_half_extent"]),
-                    height=float(s["camera_height"]), width_px=int(s["image_width"]),
-                    height_px=int(s["image_height"]), fovy_deg=float(s["fovy_deg"]))
-    ws = Workspace(float(s["workspace_x"][0]), float(s["workspace_x"][1]),
-                   float(s["workspace_y"][0]), float(s["workspace_y"][1]),
-                   float(s["workspace_z_max"]))
-    limits = dataclasses.replace(PushLimits(), default_height=float(s["default_push_height"]),
-                                 default_speed=float(s["default_push_speed"]),
-                                 max_speed=float(s["max_push_speed"]))
-    cfg = WorkcellConfig(obj=obj, rig=rig, workspace=ws, limits=limits,
-                         arm_base=(float(s["arm_base"][0]), float(s["arm_base"][1])),
-                         fps=float(s["fps"]), timestep=float(s["timestep"]),
-                         randomize=bool(s["randomize"]))
+    rig = RigLayout(
+        num_cameras=int(s["num_cameras"]),
+        half_extent=float(s["camera_half_extent"]),
+        height=float(s["camera_height"]),
+        width_px=int(s["image_width"]),
+        height_px=int(s["image_height"]),
+        fovy_deg=float(s["fovy_deg"]),
+    )
+    ws = Workspace(
+        float(s["workspace_x"][0]),
+        float(s["workspace_x"][1]),
+        float(s["workspace_y"][0]),
+        float(s["workspace_y"][1]),
+        float(s["workspace_z_max"]),
+    )
+    limits = dataclasses.replace(
+        PushLimits(),
+        default_height=float(s["default_push_height"]),
+        default_speed=float(s["default_push_speed"]),
+        max_speed=float(s["max_push_speed"]),
+    )
+    cfg = WorkcellConfig(
+        obj=obj,
+        rig=rig,
+        workspace=ws,
+        limits=limits,
+        arm_base=(float(s["arm_base"][0]), float(s["arm_base"][1])),
+        fps=float(s["fps"]),
+        timestep=float(s["timestep"]),
+        randomize=bool(s["randomize"]),
+    )
     cfg.validate()
     return cfg

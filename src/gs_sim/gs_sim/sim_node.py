@@ -24,7 +24,7 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
 import gs_sim  # noqa: F401  (sets MUJOCO_GL before mujoco is imported)
 from gs_common.geometry import matrix_to_quat
@@ -50,16 +50,44 @@ DEPTH_SCALE = 0.001  # metres per 16UC1 unit
 def _param_specs() -> list[ParamSpec]:
     specs = []
     for name, (default, description, _) in SETTINGS.items():
-        specs.append(ParamSpec(name, default, description, check=(
-            lambda v, n=name: check_setting(n, v)), read_only=True))
+        specs.append(
+            ParamSpec(
+                name,
+                default,
+                description,
+                check=(lambda v, n=name: check_setting(n, v)),
+                read_only=True,
+            )
+        )
     specs += [
-        ParamSpec("depth_encoding", "16UC1", "depth image encoding: 16UC1 (mm) or 32FC1 (m)",
-                  choices=("16UC1", "32FC1"), read_only=True),
-        ParamSpec("publish_ground_truth", True,
-                  f"publish object vertices on {GROUND_TRUTH_TOPIC} (oracle experiments and "
-                  "benchmarks only)", read_only=True),
-        ParamSpec("real_time", True, "pace the simulation to wall-clock time (false: as fast "
-                  "as possible)", read_only=True),
+        ParamSpec(
+            "depth_encoding",
+            "16UC1",
+            "depth image encoding: 16UC1 (mm) or 32FC1 (m)",
+            choices=("16UC1", "32FC1"),
+            read_only=True,
+        ),
+        ParamSpec(
+            "publish_ground_truth",
+            True,
+            f"publish object vertices on {GROUND_TRUTH_TOPIC} (oracle experiments and "
+            "benchmarks only)",
+            read_only=True,
+        ),
+        ParamSpec(
+            "publish_masks",
+            True,
+            "publish ground-truth object and robot masks on cameras/<cam>/object_mask and "
+            "cameras/<cam>/robot_mask (mono8, 255 = set): the simulator's stand-in for "
+            "the segmentation package",
+            read_only=True,
+        ),
+        ParamSpec(
+            "real_time",
+            True,
+            "pace the simulation to wall-clock time (false: as fast as possible)",
+            read_only=True,
+        ),
     ]
     return specs
 
@@ -70,9 +98,10 @@ def _point(xyz) -> Point:
 
 def _pose(position, quat_wxyz) -> Pose:
     q = quat_wxyz
-    return Pose(position=_point(position),
-                orientation=Quaternion(w=float(q[0]), x=float(q[1]), y=float(q[2]),
-                                       z=float(q[3])))
+    return Pose(
+        position=_point(position),
+        orientation=Quaternion(w=float(q[0]), x=float(q[1]), y=float(q[2]), z=float(q[3])),
+    )
 
 
 class SimNode(Node):
@@ -91,35 +120,48 @@ class SimNode(Node):
         wc = self.workcell
         self.cam_names = [c.name for c in wc.cameras]
         self.pub_color, self.pub_depth, self.pub_info = {}, {}, {}
+        self.pub_masks: dict[str, tuple] = {}
         for name in self.cam_names:
             base = f"cameras/{name}"
             self.pub_color[name] = self.create_publisher(
-                type(numpy_to_image(np.zeros((1, 1, 3), np.uint8), "rgb8")),
-                f"{base}/color/image_raw", SENSOR_QOS)
+                Image, f"{base}/color/image_raw", SENSOR_QOS
+            )
             self.pub_depth[name] = self.create_publisher(
-                type(numpy_to_image(np.zeros((1, 1), np.uint16), "16UC1")),
-                f"{base}/depth/image_raw", SENSOR_QOS)
+                Image, f"{base}/depth/image_raw", SENSOR_QOS
+            )
             self.pub_info[name] = self.create_publisher(
-                type(intrinsics_to_camera_info(wc.cameras[0].intrinsics)),
-                f"{base}/color/camera_info", SENSOR_QOS)
+                CameraInfo, f"{base}/color/camera_info", SENSOR_QOS
+            )
+            if self.params["publish_masks"]:
+                self.pub_masks[name] = (
+                    self.create_publisher(Image, f"{base}/object_mask", SENSOR_QOS),
+                    self.create_publisher(Image, f"{base}/robot_mask", SENSOR_QOS),
+                )
         self.pub_rig = self.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
         self.pub_joints = self.create_publisher(JointState, "robot/joint_states", SENSOR_QOS)
         self.pub_ee = self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
-        self.pub_gt = (self.create_publisher(type(xyz_to_cloud(np.zeros((1, 3)))),
-                                             GROUND_TRUTH_TOPIC, SENSOR_QOS)
-                       if self.params["publish_ground_truth"] else None)
+        self.pub_gt = (
+            self.create_publisher(PointCloud2, GROUND_TRUTH_TOPIC, SENSOR_QOS)
+            if self.params["publish_ground_truth"]
+            else None
+        )
         self._publish_rig()
         self.action_server = ActionServer(
-            self, ExecutePush, "robot/execute_push", execute_callback=self._execute_push,
+            self,
+            ExecutePush,
+            "robot/execute_push",
+            execute_callback=self._execute_push,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=ReentrantCallbackGroup())
+            callback_group=ReentrantCallbackGroup(),
+        )
         self._thread = threading.Thread(target=self._sim_loop, name="gs_sim_loop", daemon=True)
         self._thread.start()
         self.get_logger().info(
             f"sim ready: object={self.params['object']} cameras={self.cam_names} "
             f"{self.params['image_width']}x{self.params['image_height']} @ "
-            f"{self.params['fps']} Hz")
+            f"{self.params['fps']} Hz"
+        )
 
     # --- publishing -------------------------------------------------------------------------
     def _frame_id(self, cam: str) -> str:
@@ -131,8 +173,11 @@ class SimNode(Node):
         for cam in self.workcell.cameras:
             t = cam.world_from_camera
             msg.world_from_camera.append(_pose(t[:3, 3], matrix_to_quat(t[:3, :3])))
-            msg.color_info.append(intrinsics_to_camera_info(
-                cam.intrinsics, msg.header.stamp, self._frame_id(cam.name)))
+            msg.color_info.append(
+                intrinsics_to_camera_info(
+                    cam.intrinsics, msg.header.stamp, self._frame_id(cam.name)
+                )
+            )
         msg.depth_scale = [DEPTH_SCALE] * len(self.cam_names)
         self.pub_rig.publish(msg)
 
@@ -143,8 +188,9 @@ class SimNode(Node):
         js.position = [float(v) for v in joints[0]]
         js.velocity = [float(v) for v in joints[1]]
         self.pub_joints.publish(js)
-        self.pub_ee.publish(PoseStamped(header=make_header("world", stamp),
-                                        pose=_pose(tip_pos, tip_quat)))
+        self.pub_ee.publish(
+            PoseStamped(header=make_header("world", stamp), pose=_pose(tip_pos, tip_quat))
+        )
         if self.pub_gt is not None:
             self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
         enc = self.params["depth_encoding"]
@@ -156,17 +202,29 @@ class SimNode(Node):
             depth_img = depth_to_millimetres(depth) if enc == "16UC1" else depth
             self.pub_color[cam.name].publish(numpy_to_image(frame.rgb, "rgb8", stamp, fid))
             self.pub_depth[cam.name].publish(numpy_to_image(depth_img, enc, stamp, fid))
-            self.pub_info[cam.name].publish(
-                intrinsics_to_camera_info(cam.intrinsics, stamp, fid))
+            self.pub_info[cam.name].publish(intrinsics_to_camera_info(cam.intrinsics, stamp, fid))
+            if cam.name in self.pub_masks:
+                obj_pub, robot_pub = self.pub_masks[cam.name]
+                obj_pub.publish(
+                    numpy_to_image(frame.object_mask.astype(np.uint8) * 255, "mono8", stamp, fid)
+                )
+                robot_pub.publish(
+                    numpy_to_image(frame.robot_mask.astype(np.uint8) * 255, "mono8", stamp, fid)
+                )
 
     # --- simulation thread ------------------------------------------------------------------
     def _sim_loop(self) -> None:
         wc = self.workcell
         rig = self.params
         try:
-            renderer = RigRenderer(wc.model, wc.scene.camera_ids, rig["image_width"],
-                                   rig["image_height"], wc.scene.flex_id,
-                                   wc.scene.robot_geom_ids)
+            renderer = RigRenderer(
+                wc.model,
+                wc.scene.camera_ids,
+                rig["image_width"],
+                rig["image_height"],
+                wc.scene.flex_id,
+                wc.scene.robot_geom_ids,
+            )
         except Exception as exc:
             self.get_logger().fatal(f"cannot create the OpenGL renderer: {exc}")
             return
@@ -174,7 +232,7 @@ class SimNode(Node):
         while not self._stop.is_set():
             with self.lock:
                 wc.step_frame()
-                frames = renderer.render_all(wc.data)
+                frames = renderer.render_all(wc.data, masks=bool(self.pub_masks))
                 joints = (wc.joint_positions(), wc.joint_velocities())
                 tip_pos, tip_quat = wc.tip_pose()
                 points = wc.object_points()
@@ -200,8 +258,14 @@ class SimNode(Node):
         result = ExecutePush.Result()
         wc = self.workcell
         try:
-            goal = validate_push((g.start.x, g.start.y), (g.end.x, g.end.y), g.height, g.speed,
-                                 wc.config.workspace, wc.config.limits)
+            goal = validate_push(
+                (g.start.x, g.start.y),
+                (g.end.x, g.end.y),
+                g.height,
+                g.speed,
+                wc.config.workspace,
+                wc.config.limits,
+            )
             with self.lock:
                 traj = wc.start_push(goal)
                 t0 = wc.time
@@ -217,7 +281,8 @@ class SimNode(Node):
         self.get_logger().info(
             f"push ({goal.start[0]:.3f}, {goal.start[1]:.3f}) -> ({goal.end[0]:.3f}, "
             f"{goal.end[1]:.3f}) m, height {goal.height:.3f} m, speed {goal.speed:.3f} m/s, "
-            f"{traj.duration:.2f} s")
+            f"{traj.duration:.2f} s"
+        )
         canceled = False
         while True:
             with self.lock:
@@ -245,8 +310,10 @@ class SimNode(Node):
             goal_handle.abort()
         else:
             result.status = ExecutePush.Result.STATUS_SUCCEEDED
-            result.message = (f"pushed {goal.length:.3f} m at theta {goal.theta:.3f} rad in "
-                              f"{elapsed:.2f} s sim time")
+            result.message = (
+                f"pushed {goal.length:.3f} m at theta {goal.theta:.3f} rad in "
+                f"{elapsed:.2f} s sim time"
+            )
             goal_handle.succeed()
         return result
 

@@ -64,13 +64,25 @@ class Workcell:
         rng = np.random.default_rng(seed)
         self.cameras: list[RigCamera] = corner_rig(config.rig)
         obj = sample_object(config.obj, rng, randomize=config.randomize)
-        self.scene: SceneModel = build_scene(SceneConfig(
-            cameras=tuple(self.cameras), obj=obj, workspace=config.workspace,
-            arm_base=config.arm_base, tool=config.tool, timestep=config.timestep))
+        self.scene: SceneModel = build_scene(
+            SceneConfig(
+                cameras=tuple(self.cameras),
+                obj=obj,
+                workspace=config.workspace,
+                arm_base=config.arm_base,
+                tool=config.tool,
+                timestep=config.timestep,
+            )
+        )
         self.model = self.scene.model
         self.data = mujoco.MjData(self.model)
-        self.ik = PusherIK(self.model, self.scene.arm_qpos_adr, self.scene.arm_dof_adr,
-                           self.scene.tip_site, np.array(HOME_QPOS))
+        self.ik = PusherIK(
+            self.model,
+            self.scene.arm_qpos_adr,
+            self.scene.arm_dof_adr,
+            self.scene.tip_site,
+            np.array(HOME_QPOS),
+        )
         bx, by = config.arm_base
         self.rest_tip = np.array([bx + 0.18, by, 0.25])
         rest = self.ik.solve(self.rest_tip)
@@ -132,7 +144,7 @@ class Workcell:
         """(V, 3) float32 object (flex) vertex positions [m], world frame."""
         f = self.scene.flex_id
         adr, num = self.model.flex_vertadr[f], self.model.flex_vertnum[f]
-        return self.data.flexvert_xpos[adr: adr + num].astype(np.float32)
+        return self.data.flexvert_xpos[adr : adr + num].astype(np.float32)
 
     # --- pushes -----------------------------------------------------------------------------
     @property
@@ -155,7 +167,8 @@ class Workcell:
                 raise PushRejected(
                     f"tip pose ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) m is unreachable by the arm "
                     f"(IK error {res.position_error * 1000:.1f} mm, "
-                    f"{np.degrees(res.axis_error):.1f} deg)")
+                    f"{np.degrees(res.axis_error):.1f} deg)"
+                )
             q = res.qpos
 
     def start_push(self, goal: PushGoal) -> TipTrajectory:

@@ -18,8 +18,9 @@ def _config(kind):
 
 @pytest.mark.parametrize("kind", ["rope", "cloth", "toy"])
 def test_generated_episode_loads_with_ground_truth(tmp_path, kind):
-    path = generate_episode(tmp_path / f"{kind}.mcap", _config(kind), seed=0, index=0,
-                            num_pushes=1, sampling=FAST)
+    path = generate_episode(
+        tmp_path / f"{kind}.mcap", _config(kind), seed=0, index=0, num_pushes=1, sampling=FAST
+    )
     assert path.is_file() and not path.with_name(path.name + ".tmp").exists()
     ep = load_episode(path)
     T = ep.num_frames
@@ -42,28 +43,60 @@ def test_generated_episode_loads_with_ground_truth(tmp_path, kind):
 
 def test_generation_is_deterministic_and_plain_mcap_lists_topics(tmp_path):
     cfg = _config("rope")
-    a = load_episode(generate_episode(tmp_path / "a.mcap", cfg, 7, 3, 1, masks=False,
-                                      sampling=FAST))
-    b = load_episode(generate_episode(tmp_path / "b.mcap", cfg, 7, 3, 1, masks=False,
-                                      sampling=FAST))
+    a = load_episode(
+        generate_episode(tmp_path / "a.mcap", cfg, 7, 3, 1, masks=False, sampling=FAST)
+    )
+    b = load_episode(
+        generate_episode(tmp_path / "b.mcap", cfg, 7, 3, 1, masks=False, sampling=FAST)
+    )
     np.testing.assert_array_equal(a.object_points, b.object_points)
     np.testing.assert_array_equal(a.pushes, b.pushes)
     assert (tmp_path / "a.mcap").read_bytes() == (tmp_path / "b.mcap").read_bytes()
     with open(tmp_path / "a.mcap", "rb") as f:
         summary = make_reader(f).get_summary()
     topics = {c.topic for c in summary.channels.values()}
-    assert {"cameras/rig", "cameras/cam0/color/image_raw", "cameras/cam3/depth/image_raw",
-            "robot/joint_states", "robot/ee_pose", "robot/executed_push",
-            "sim/ground_truth/object_points"} <= topics
+    assert {
+        "cameras/rig",
+        "cameras/cam0/color/image_raw",
+        "cameras/cam3/depth/image_raw",
+        "robot/joint_states",
+        "robot/ee_pose",
+        "robot/executed_push",
+        "sim/ground_truth/object_points",
+    } <= topics
     assert all(s.encoding == "ros2msg" for s in summary.schemas.values())
     assert {c.message_encoding for c in summary.channels.values()} == {"cdr"}
 
 
 def test_cli_generate(tmp_path, capsys):
-    rc = cli_main(["generate", "--object", "rope", "--episodes", "1", "--seed", "1",
-                   "--out", str(tmp_path), "--pushes", "1", "--width", "48", "--height", "32",
-                   "--speed", "0.2", "--no-masks", "--quiet"])
+    rc = cli_main(
+        [
+            "generate",
+            "--object",
+            "rope",
+            "--episodes",
+            "1",
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--pushes",
+            "1",
+            "--width",
+            "48",
+            "--height",
+            "32",
+            "--speed",
+            "0.2",
+            "--no-masks",
+            "--quiet",
+        ]
+    )
     assert rc == 0 and (tmp_path / "episode_0000.mcap").is_file()
-    assert cli_main(["generate", "--object", "rope", "--out", str(tmp_path),
-                     "--width", "2", "--quiet"]) == 2
+    assert (
+        cli_main(
+            ["generate", "--object", "rope", "--out", str(tmp_path), "--width", "2", "--quiet"]
+        )
+        == 2
+    )
     assert "image_width" in capsys.readouterr().err

@@ -15,15 +15,18 @@ def test_valid_push_defaults():
     assert g.length == pytest.approx(0.1) and g.theta == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize("args, words", [
-    (((math.nan, 0.0), (0.1, 0.0), 0.01, 0.05), "start.x = nan is not finite"),
-    (((0.0, 0.0), (0.1, math.inf), 0.01, 0.05), "end.y = inf is not finite"),
-    (((0.9, 0.0), (0.1, 0.0), 0.01, 0.05), "start = (0.900, 0.000) m is outside the workspace"),
-    (((0.0, 0.0), (0.0, -0.6), 0.01, 0.05), "end = (0.000, -0.600) m is outside"),
-    (((0.0, 0.0), (0.001, 0.0), 0.01, 0.05), "push length"),
-    (((0.0, 0.0), (0.1, 0.0), 0.5, 0.05), "height = 0.500 m is above"),
-    (((0.0, 0.0), (0.1, 0.0), 0.01, 5.0), "speed = 5.000 m/s exceeds"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (((math.nan, 0.0), (0.1, 0.0), 0.01, 0.05), "start.x = nan is not finite"),
+        (((0.0, 0.0), (0.1, math.inf), 0.01, 0.05), "end.y = inf is not finite"),
+        (((0.9, 0.0), (0.1, 0.0), 0.01, 0.05), "start = (0.900, 0.000) m is outside the workspace"),
+        (((0.0, 0.0), (0.0, -0.6), 0.01, 0.05), "end = (0.000, -0.600) m is outside"),
+        (((0.0, 0.0), (0.001, 0.0), 0.01, 0.05), "push length"),
+        (((0.0, 0.0), (0.1, 0.0), 0.5, 0.05), "height = 0.500 m is above"),
+        (((0.0, 0.0), (0.1, 0.0), 0.01, 5.0), "speed = 5.000 m/s exceeds"),
+    ],
+)
 def test_rejections_name_the_value(args, words):
     with pytest.raises(PushRejected, match=words.replace("(", r"\(").replace(")", r"\)")):
         validate_push(*args, WS)

@@ -8,12 +8,15 @@ def test_defaults_build_a_config():
     assert cfg.rig.width_px == 320 and cfg.fps == 15.0 and cfg.obj.kind == "rope"
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("object", "banana", "'object' = 'banana' is not one of"),
-    ("fps", 500.0, "'fps' = 500.0 is outside"),
-    ("workspace_x", [0.2, -0.2], "min < max"),
-    ("image_width", 2, "'image_width' = 2 is outside"),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("object", "banana", "'object' = 'banana' is not one of"),
+        ("fps", 500.0, "'fps' = 500.0 is outside"),
+        ("workspace_x", [0.2, -0.2], "min < max"),
+        ("image_width", 2, "'image_width' = 2 is outside"),
+    ],
+)
 def test_invalid_settings_are_named(name, value, words):
     assert words in check_setting(name, value)
     with pytest.raises(ValueError, match=name):

@@ -47,8 +47,12 @@ def test_ik_reaches_workspace_corners_and_rejects_far_poses(rope):
 
 
 def test_unreachable_push_is_rejected():
-    cfg = WorkcellConfig(obj=default_params("rope"), rig=SMALL, settle_time=0.05,
-                         workspace=dataclasses.replace(WorkcellConfig().workspace, x_max=0.6))
+    cfg = WorkcellConfig(
+        obj=default_params("rope"),
+        rig=SMALL,
+        settle_time=0.05,
+        workspace=dataclasses.replace(WorkcellConfig().workspace, x_max=0.6),
+    )
     wc = Workcell(cfg, seed=0)
     goal = validate_push((0.3, 0.0), (0.55, 0.0), 0.0, 0.0, cfg.workspace, cfg.limits)
     with pytest.raises(PushRejected, match="unreachable"):
@@ -59,8 +63,14 @@ def test_unreachable_push_is_rejected():
 def test_push_moves_the_rope_and_the_tip_follows_the_line(rope):
     before = rope.object_points()
     c = before.mean(axis=0)
-    goal = validate_push((c[0] - 0.1, c[1]), (c[0] + 0.06, c[1]), 0.0, 0.15,
-                         rope.config.workspace, rope.config.limits)
+    goal = validate_push(
+        (c[0] - 0.1, c[1]),
+        (c[0] + 0.06, c[1]),
+        0.0,
+        0.15,
+        rope.config.workspace,
+        rope.config.limits,
+    )
     traj = rope.start_push(goal)
     tips = []
     while rope.busy:
@@ -78,8 +88,9 @@ def test_push_moves_the_rope_and_the_tip_follows_the_line(rope):
 
 
 def test_render_depth_and_masks(rope):
-    r = RigRenderer(rope.model, rope.scene.camera_ids, 80, 60, rope.scene.flex_id,
-                    rope.scene.robot_geom_ids)
+    r = RigRenderer(
+        rope.model, rope.scene.camera_ids, 80, 60, rope.scene.flex_id, rope.scene.robot_geom_ids
+    )
     try:
         frames = r.render_all(rope.data, masks=True)
     finally:
