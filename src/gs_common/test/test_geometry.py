@@ -78,3 +78,15 @@ def test_kabsch_never_returns_reflection():
     dst = src * np.array([1.0, 1.0, -1.0])  # a mirror image
     r, _, _ = kabsch_umeyama(src, dst)
     assert np.linalg.det(r) == pytest.approx(1.0)
+
+
+def test_resolve_device():
+    from gs_common.device import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")

@@ -1,0 +1,117 @@
+"""Point-set helpers shared by tracking, dynamics and planning.
+
+- :func:`farthest_point_sampling`: FPS indices (``fpsample`` when installed, torch fallback),
+  optionally stopping when the next sample would be closer than a minimum spacing.
+- :func:`knn`: k nearest neighbours, batched, torch (``cdist`` + ``topk``).
+- :func:`chamfer_distance`: symmetric Chamfer distance, batched, torch or numpy.
+- :func:`earth_movers_distance`: exact EMD by optimal assignment (scipy).
+
+Distances are Euclidean in the points' unit (metres in this project), not squared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Array = Any  # numpy.ndarray or torch.Tensor
+
+
+def _fps_torch(points: np.ndarray, n: int, start_idx: int) -> np.ndarray:
+    import torch
+
+    p = torch.as_tensor(points, dtype=torch.float64)
+    idx = torch.empty(n, dtype=torch.long)
+    idx[0] = start_idx
+    d = ((p - p[start_idx]) ** 2).sum(-1)
+    for i in range(1, n):  # sequential by definition: each sample depends on the previous ones
+        idx[i] = torch.argmax(d)
+        d = torch.minimum(d, ((p - p[idx[i]]) ** 2).sum(-1))
+    return idx.numpy()
+
+
+def farthest_point_sampling(
+    points: np.ndarray, n: int, start_idx: int = 0, min_spacing: float | None = None
+) -> np.ndarray:
+    """Indices (M,) int64 of up to ``n`` farthest-point samples of ``points`` (N, 3).
+
+    Deterministic for a given ``start_idx``. With ``min_spacing`` [same unit as points], the
+    sampling stops before the first sample whose distance to the already chosen ones is
+    below it (FPS distances are non-increasing), so all chosen points are at least
+    ``min_spacing`` apart. Always returns at least one index for a non-empty input.
+    """
+    pts = np.asarray(points, dtype=np.float32)
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise ValueError(f"points must be (N, 3), got {pts.shape}")
+    if len(pts) == 0:
+        raise ValueError("farthest point sampling of an empty point set")
+    if not np.isfinite(pts).all():
+        raise ValueError("points contain non-finite values")
+    n = int(min(max(n, 1), len(pts)))
+    if n == 1:
+        idx = np.array([start_idx], np.int64)
+    else:
+        try:
+            import fpsample
+
+            idx = np.asarray(fpsample.fps_sampling(pts, n, start_idx=int(start_idx)), np.int64)
+        except ImportError:  # pragma: no cover - fpsample is a listed dependency
+            idx = _fps_torch(pts, n, int(start_idx)).astype(np.int64)
+    if min_spacing is not None and len(idx) > 1:
+        sel = pts[idx].astype(np.float64)
+        d = np.linalg.norm(sel[:, None] - sel[None], axis=-1)
+        d[np.triu_indices(len(idx))] = np.inf  # distance of sample j to samples < j
+        gap = d.min(axis=1)
+        gap[0] = np.inf
+        too_close = np.nonzero(gap < min_spacing)[0]
+        if len(too_close):
+            idx = idx[: too_close[0]]
+    return idx
+
+
+def knn(query: Array, ref: Array, k: int) -> tuple[Array, Array]:
+    """k nearest neighbours of ``query`` (..., Q, 3) in ``ref`` (..., R, 3) (torch).
+
+    Returns (distances (..., Q, k), indices (..., Q, k) int64), nearest first. ``k`` is
+    clamped to R.
+    """
+    import torch
+
+    q = torch.as_tensor(query)
+    r = torch.as_tensor(ref, dtype=q.dtype, device=q.device)
+    d = torch.cdist(q, r)
+    k = min(int(k), r.shape[-2])
+    dist, idx = torch.topk(d, k, dim=-1, largest=False)
+    return dist, idx
+
+
+def chamfer_distance(a: Array, b: Array) -> Array:
+    """Symmetric Chamfer distance between point sets ``a`` (..., N, 3) and ``b`` (..., M, 3).
+
+    CD = mean_i min_j |a_i - b_j| + mean_j min_i |a_i - b_j| (Euclidean, not squared),
+    batched over leading dimensions. Returns (...) of the input's kind (numpy or torch).
+    """
+    import torch
+
+    torch_in = type(a).__module__.startswith("torch")
+    at = a if torch_in else torch.as_tensor(np.asarray(a, np.float64))
+    bt = torch.as_tensor(b, dtype=at.dtype, device=at.device)
+    d = torch.cdist(at, bt)
+    cd = d.min(-1).values.mean(-1) + d.min(-2).values.mean(-1)
+    return cd if torch_in else cd.numpy()
+
+
+def earth_movers_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact EMD: mean distance of the optimal one-to-one assignment of ``a`` (N, 3) to
+    ``b`` (M, 3) (scipy's Hungarian solver). With N != M, the min(N, M) best-matched pairs
+    are used (a partial assignment)."""
+    from scipy.optimize import linear_sum_assignment
+
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError("EMD of an empty point set")
+    cost = np.linalg.norm(a[:, None] - b[None], axis=-1)
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].mean())

@@ -1,0 +1,138 @@
+"""``gs-dyn``: train, eval, bench."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+import torch
+
+from gs_gnn_dynamics.config import DynamicsConfig
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    for f in dataclasses.fields(DynamicsConfig):
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=type(f.default),
+            default=f.default,
+            help=f"model config (default {f.default})",
+        )
+
+
+def _threads(n: int) -> None:
+    if n > 0:
+        torch.set_num_threads(n)
+
+
+def cmd_train(args) -> int:
+    from gs_gnn_dynamics.train import TrainOptions, train
+
+    _threads(args.threads)
+    cfg = DynamicsConfig(
+        **{f.name: getattr(args, f.name) for f in dataclasses.fields(DynamicsConfig)}
+    )
+    opts = TrainOptions(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        edge_weight=args.edge_weight,
+        rigid_weight=args.rigid_weight,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        device=args.device,
+        augment=not args.no_augment,
+        progress=not args.quiet,
+    )
+    summary = train(args.data, args.out, cfg, opts, resume=args.resume)
+    print(f"best validation mse {summary['best_val']:.4f}; checkpoint {args.out}/model.*")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from gs_common.device import resolve_device
+    from gs_gnn_dynamics.checkpoint import load_checkpoint
+    from gs_gnn_dynamics.evaluate import evaluate, summary_lines, write_report
+
+    _threads(args.threads)
+    model, _ = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    report = evaluate(
+        model, args.data, args.horizon, args.contact_radius, args.stride, emd=not args.no_emd
+    )
+    report["checkpoint"] = str(args.checkpoint)
+    for line in summary_lines(report):
+        print(line)
+    js, png = write_report(report, args.out)
+    print(f"report {js}, plot {png}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from gs_gnn_dynamics.bench import run_bench
+
+    _threads(args.threads)
+    run_bench(args)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gs-dyn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model on episodes (.mcap / .npz)")
+    p.add_argument("--data", required=True, help="episode file or directory")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--edge-weight", type=float, default=0.1)
+    p.add_argument("--rigid-weight", type=float, default=0.0, help="rigidity term (rigid objects)")
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--no-augment", action="store_true", help="no random z rotations")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="rollouts on held-out episodes vs. baselines")
+    p.add_argument("--checkpoint", required=True, help="<name>(.safetensors|.json)")
+    p.add_argument("--data", required=True, help="held-out episode file or directory")
+    p.add_argument("--out", default="out/dyn_eval", help="report path stem (.json, .png)")
+    p.add_argument("--horizon", type=int, default=10)
+    p.add_argument("--stride", type=int, default=1, help="use every n-th window")
+    p.add_argument(
+        "--contact-radius", type=float, default=0.03, help="contact_rigid baseline radius [m]"
+    )
+    p.add_argument("--no-emd", action="store_true")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="rollout throughput (graphs x steps / s)")
+    p.add_argument("--checkpoint", default="", help="default: the shipped rope model")
+    p.add_argument("--batch", type=int, nargs="+", default=[1, 64, 256])
+    p.add_argument("--particles", type=int, default=100)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--hidden",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time untrained models of these widths",
+    )
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", default="", help="write results here")
+    p.set_defaults(func=cmd_bench)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
