@@ -25,7 +25,8 @@ def test_deform_trajectory_translation():
 
 def test_render_predicted_moves_the_image():
     pytest.importorskip("gs_render", reason="gs_render is not on the path")
-    from gs_render import intrinsics, look_at
+    from gs_common.geometry import invert_transform, look_at
+    from gs_render import intrinsics
 
     ctrl0, means, quats = _scene()
     f = torch.float32
@@ -38,8 +39,8 @@ def test_render_predicted_moves_the_image():
         "opacities": torch.full((60,), 0.9),
         "colors": torch.rand(60, 3),
     }
-    eye, target = torch.tensor([0.1, 0.1, 0.6]), torch.tensor([0.1, 0.1, 0.0])
-    view = look_at(eye, target, torch.tensor([0.0, 1.0, 0.0]))[None]
+    world_from_cam = look_at([0.1, 0.1, 0.6], [0.1, 0.1, 0.0], up=(0.0, 1.0, 0.0))
+    view = torch.as_tensor(invert_transform(world_from_cam))[None]
     ks = intrinsics(64, 48)[None]
     out = render_predicted(ctrl, g, view.to(f), ks.to(f), 64, 48, steps=[0, 1])
     a0, a1 = out[0].alpha[0, ..., 0], out[1].alpha[0, ..., 0]

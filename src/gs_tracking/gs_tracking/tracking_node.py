@@ -1,0 +1,246 @@
+"""Online tracking node: tracks the object in the live camera streams.
+
+Subscribes to ``cameras/rig`` (latched), and per camera ``color/image_raw``,
+``depth/image_raw``, ``object_mask`` and ``robot_mask`` (mono8, from segmentation or the
+simulator). The first complete frame initializes the Gaussians; every later one is tracked
+on a worker thread at the rate the machine sustains: frames that arrive while the tracker
+is busy are dropped (counted and reported in the log), never queued. Publishes
+``tracking/gaussians`` (PointCloud2, Gaussian layout) and ``tracking/particles``
+(PointCloud2 x y z, farthest-point-sampled control particles) in the world frame.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import Image, PointCloud2
+
+from gs_common.camera import CameraIntrinsics
+from gs_common.device import DEVICE_CHOICES, resolve_device
+from gs_common.geometry import make_transform, quat_to_matrix
+from gs_common.image import ImageFormatError
+from gs_common.pointsets import farthest_point_sampling
+from gs_common.ros.camera_info import camera_info_to_intrinsics
+from gs_common.ros.image import image_to_depth_metres, image_to_numpy
+from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
+from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_dynamics_interfaces.msg import CameraRig
+from gs_tracking.anchors import Anchors
+from gs_tracking.frame_sync import FrameSync
+from gs_tracking.fusion import EmptyCloudError, fuse_views
+from gs_tracking.gaussians import gaussians_from_cloud
+from gs_tracking.observation import Observation, RigTensors
+from gs_tracking.tracker import GaussianTracker, TrackerConfig
+
+STREAMS = ("color", "depth", "object_mask", "robot_mask")
+
+PARAMS = [
+    ParamSpec("iterations", 20, "optimization budget per tracked frame", range=(1, 1000)),
+    ParamSpec("first_frame_iterations", 100, "fit iterations on the first frame", range=(1, 10000)),
+    ParamSpec(
+        "scale",
+        0.5,
+        "tracking resolution as a fraction of the camera resolution",
+        range=(0.05, 1.0),
+    ),
+    ParamSpec(
+        "voxel_size", 0.004, "voxel size [m] of the fused first-frame cloud", range=(0.0005, 0.05)
+    ),
+    ParamSpec(
+        "particles", 100, "control particles published on tracking/particles", range=(1, 5000)
+    ),
+    ParamSpec(
+        "particle_spacing", 0.01, "minimum spacing [m] of the control particles", range=(0.0, 0.2)
+    ),
+    ParamSpec(
+        "device",
+        "auto",
+        "torch device: auto (CUDA when available), cpu or cuda",
+        choices=DEVICE_CHOICES,
+    ),
+    ParamSpec(
+        "report_period", 10.0, "seconds between rate / dropped-frame log lines", range=(0.5, 3600.0)
+    ),
+]
+
+
+class TrackingNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("tracking", **kwargs)
+        self.params = declare_params(self, PARAMS)
+        self.device = resolve_device(self.params["device"])
+        self.pub_gaussians = self.create_publisher(PointCloud2, "tracking/gaussians", SENSOR_QOS)
+        self.pub_particles = self.create_publisher(PointCloud2, "tracking/particles", SENSOR_QOS)
+        self.sync: FrameSync | None = None
+        self.rig: tuple[list[str], list[CameraIntrinsics], np.ndarray] | None = None
+        self.tracker: GaussianTracker | None = None
+        self.anchors: Anchors | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.tracked = 0
+        self.rejected = 0
+        self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
+        self._worker = threading.Thread(target=self._work, name="tracking", daemon=True)
+        self._worker.start()
+        self.create_timer(self.params["report_period"], self.report)
+        self.get_logger().info(f"tracking ready on {self.device}; waiting for cameras/rig")
+
+    # --- inputs --------------------------------------------------------------------------------
+    def on_rig(self, msg: CameraRig) -> None:
+        if self.rig is not None:
+            return
+        try:
+            if (
+                not msg.names
+                or len(msg.names) != len(msg.world_from_camera)
+                or len(msg.names) != len(msg.color_info)
+            ):
+                raise ValueError(
+                    f"rig has {len(msg.names)} names, "
+                    f"{len(msg.world_from_camera)} poses, {len(msg.color_info)} "
+                    "camera infos"
+                )
+            intr = [camera_info_to_intrinsics(info) for info in msg.color_info]
+            poses = np.stack(
+                [
+                    make_transform(
+                        quat_to_matrix(
+                            np.array(
+                                [p.orientation.w, p.orientation.x, p.orientation.y, p.orientation.z]
+                            )
+                        ),
+                        [p.position.x, p.position.y, p.position.z],
+                    )
+                    for p in msg.world_from_camera
+                ]
+            )
+        except ValueError as exc:
+            self.get_logger().error(f"ignoring cameras/rig: {exc}")
+            return
+        names = list(msg.names)
+        self.rig = (names, intr, poses)
+        self.sync = FrameSync(names, STREAMS)
+        for cam in names:
+            for stream, topic in (
+                ("color", "color/image_raw"),
+                ("depth", "depth/image_raw"),
+                ("object_mask", "object_mask"),
+                ("robot_mask", "robot_mask"),
+            ):
+                self.create_subscription(
+                    Image,
+                    f"cameras/{cam}/{topic}",
+                    lambda m, c=cam, s=stream: self.on_image(m, c, s),
+                    SENSOR_QOS,
+                )
+        self.get_logger().info(f"rig received: cameras {names}")
+
+    def on_image(self, msg: Image, cam: str, stream: str) -> None:
+        try:
+            if stream == "depth":
+                data = image_to_depth_metres(msg)
+            else:
+                data = image_to_numpy(msg)
+                if stream != "color" and data.ndim != 2:
+                    raise ImageFormatError(f"mask must be mono8, got '{msg.encoding}'")
+                if stream == "color" and msg.encoding not in ("rgb8", "bgr8"):
+                    raise ImageFormatError(f"colour must be rgb8 or bgr8, got '{msg.encoding}'")
+                if msg.encoding == "bgr8":
+                    data = data[..., ::-1]
+        except ImageFormatError as exc:
+            self.rejected += 1
+            self.get_logger().warn(
+                f"dropping cameras/{cam} {stream}: {exc}", throttle_duration_sec=5.0
+            )
+            return
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        if self.sync.add(stamp, cam, stream, data):
+            self._wake.set()
+
+    # --- worker --------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if not self._wake.wait(0.2):
+                continue
+            self._wake.clear()
+            frame = self.sync.take() if self.sync else None
+            if frame is None:
+                continue
+            try:
+                self._process(*frame)
+            except (EmptyCloudError, ValueError) as exc:
+                self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0)
+            except Exception as exc:  # keep serving; the next frame may be fine
+                self.get_logger().error(f"tracking failed on a frame: {exc!r}")
+
+    def _process(self, stamp_ns: int, images: dict) -> None:
+        names, intr, poses = self.rig
+        p = self.params
+        color = [images[(c, "color")] for c in names]
+        depth = [images[(c, "depth")] for c in names]
+        obj = [images[(c, "object_mask")] > 0 for c in names]
+        robot = [images[(c, "robot_mask")] > 0 for c in names]
+        obs = Observation.from_arrays(color, obj, robot, depth, p["scale"], self.device)
+        if self.tracker is None:
+            masks = [o & ~r for o, r in zip(obj, robot)]
+            pts, cols = fuse_views(depth, masks, intr, poses, color, p["voxel_size"])
+            rig = RigTensors.from_rig(intr, poses, p["scale"], self.device)
+            tracker = GaussianTracker(
+                rig,
+                TrackerConfig(
+                    iterations=p["iterations"], first_frame_iterations=p["first_frame_iterations"]
+                ),
+            )
+            stats = tracker.initialize(gaussians_from_cloud(pts, cols, device=self.device), obs)
+            g = tracker.gaussians
+            idx = farthest_point_sampling(
+                g.means.cpu().numpy(), p["particles"], min_spacing=p["particle_spacing"] or None
+            )
+            self.anchors = Anchors.attach(g.means[idx], g.means, g.quats)
+            self.tracker = tracker
+            self.get_logger().info(
+                f"initialized {len(g)} Gaussians, {len(idx)} particles in {stats.seconds:.1f} s"
+            )
+        else:
+            self.tracker.track(obs)
+        self.tracked += 1
+        g = self.tracker.gaussians
+        stamp = rclpy.time.Time(nanoseconds=stamp_ns).to_msg()
+        self.pub_gaussians.publish(gaussians_to_cloud(g.to_columns(), "world", stamp))
+        particles = self.anchors.positions(g.means, g.quats).detach().cpu().numpy()
+        self.pub_particles.publish(xyz_to_cloud(particles, "world", stamp))
+
+    def report(self) -> None:
+        if self.sync is not None:
+            self.get_logger().info(
+                f"tracked {self.tracked} frames; dropped {self.sync.dropped} complete frames "
+                f"while busy; rejected {self.rejected} images"
+            )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=5.0)
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    node = TrackingNode()
+    executor = MultiThreadedExecutor(num_threads=2)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
