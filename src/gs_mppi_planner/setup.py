@@ -1,0 +1,26 @@
+from setuptools import find_packages, setup
+
+package_name = "gs_mppi_planner"
+
+setup(
+    name=package_name,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
+        ("share/" + package_name, ["package.xml", "README.md"]),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="gs_dynamics developers",
+    maintainer_email="dev@gs-dynamics.invalid",
+    description="MPPI push planner over the learned dynamics, planner/plan action server, "
+    "MPC executor and task benchmark",
+    license="Apache-2.0",
+    entry_points={
+        "console_scripts": [
+            "planner_node = gs_mppi_planner.planner_node:main",
+            "gs-plan = gs_mppi_planner.cli:main",
+        ],
+    },
+)

@@ -1,0 +1,164 @@
+"""gs_mppi_planner end to end: the sim and planner nodes in their own processes, the
+``planner/plan`` action driven from this process over DDS.
+
+Oracle state (the simulator's ground truth), small MPPI budgets. A plan succeeds with
+feedback and a published prediction; bad goals end with STATUS_INVALID_GOAL and a message
+naming the value; cancel and preemption by a second goal leave defined results; the node
+keeps serving.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mujoco", reason="MuJoCo is not installed")
+
+from rclpy.action import ActionClient
+
+from gs_common.ros.pointcloud2 import xyz_to_cloud
+from gs_common.ros.qos import STATE_QOS
+from gs_dynamics_interfaces.action import Plan
+from gs_dynamics_interfaces.msg import PredictedStates
+from ros_harness import REPO
+
+pytestmark = pytest.mark.timeout(240)
+
+R = Plan.Result
+
+
+@pytest.fixture
+def nodes(process_manager):
+    paths = [os.environ.get("PYTHONPATH", "")]
+    for pkg in ("gs_gnn_dynamics", "gs_mppi_planner"):
+        if importlib.util.find_spec(pkg) is None:  # not colcon-built yet
+            paths.insert(0, str(REPO / "src" / pkg))
+    env = {"PYTHONPATH": os.pathsep.join(paths), "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    sim = process_manager.start(
+        "sim",
+        [
+            sys.executable, "-m", "gs_sim.sim_node", "--ros-args",
+            "--params-file", str(REPO / "config/sim.yaml"),
+            "-p", "seed:=1001", "-p", "num_cameras:=1", "-p", "image_width:=32",
+            "-p", "image_height:=24", "-p", "publish_masks:=false", "-p", "fps:=15.0",
+        ],
+        env=env,
+    )  # fmt: skip
+    planner = process_manager.start(
+        "planner",
+        [
+            sys.executable, "-m", "gs_mppi_planner.planner_node", "--ros-args",
+            "--params-file", str(REPO / "config/planner.yaml"),
+            "-p", "oracle_state:=true", "-p", "device:=cpu", "-p", "num_samples:=16",
+            "-p", "iterations:=2", "-p", "torch_threads:=1",
+        ],
+        env=env,
+    )  # fmt: skip
+    sim.wait_for_output("sim ready", timeout=90)
+    planner.wait_for_output("planner ready", timeout=90)
+    return sim, planner
+
+
+class Client:
+    def __init__(self, t):
+        self.t = t
+        self.ac = ActionClient(t.node, Plan, "planner/plan")
+        assert t.spin_until(self.ac.server_is_ready, 30), "planner/plan not available"
+
+    def send(self, feedback=None, **fields):
+        goal = Plan.Goal(**fields)
+        handle = self.t.wait_future(self.ac.send_goal_async(goal, feedback_callback=feedback), 30)
+        assert handle.accepted
+        return handle
+
+    def result(self, handle, timeout=90.0):
+        return self.t.wait_future(handle.get_result_async(), timeout).result
+
+
+def test_plan_action_over_dds(nodes, rclpy_node):
+    sim, planner = nodes
+    t = rclpy_node
+    client = Client(t)
+    published = []
+    t.node.create_subscription(
+        PredictedStates, "dynamics/predicted_states", published.append, STATE_QOS
+    )
+
+    # success: one planned push towards a straight line, with feedback per MPPI iteration
+    feedback = []
+    h = client.send(
+        feedback=lambda m: feedback.append(m.feedback),
+        target_preset="straight_line",
+        preset_yaw=math.pi / 2,
+        execute=False,
+    )
+    res = client.result(h)
+    assert res.status == R.STATUS_SUCCEEDED, res.message
+    assert res.used_oracle_state and len(res.pushes) == 1 and res.pushes_executed == 0
+    push = res.pushes[0]
+    assert -0.22 <= push.x <= 0.22 and -0.25 <= push.y <= 0.25 and 0.05 <= push.length <= 0.2
+    ps = res.predicted_states
+    pos = np.array(ps.positions).reshape(ps.num_steps + 1, ps.num_particles, 3)
+    assert ps.num_steps >= 5 and np.isfinite(pos).all() and len(ps.cost) == 1
+    assert math.isfinite(res.final_cost) and res.final_cost == pytest.approx(ps.cost[0])
+    assert [f.mppi_iteration for f in feedback] == [0, 1]
+    assert feedback[-1].best_cost >= 0 and feedback[-1].predicted_states.num_particles > 0
+    assert t.spin_until(lambda: bool(published), 10), "no dynamics/predicted_states"
+    assert published[-1].pushes[0].x == pytest.approx(push.x)
+
+    # bad goals: clear messages naming the value, nothing executed
+    nan_cloud = xyz_to_cloud(np.zeros((4, 3), np.float32))
+    floats = np.frombuffer(bytes(nan_cloud.data), np.float32).copy()
+    floats[4] = np.nan
+    nan_cloud.data = floats.tobytes()
+    camera_cloud = xyz_to_cloud(np.zeros((4, 3), np.float32), "camera")
+    cases = [
+        ({"target_preset": "zigzag"}, "zigzag"),
+        ({"target_cloud": xyz_to_cloud(np.zeros((0, 3), np.float32))}, "empty"),
+        ({"target_cloud": nan_cloud}, "non-finite"),
+        ({"target_cloud": camera_cloud}, "frame_id"),
+        ({"target_preset": "straight_line", "preset_x": 1.0}, "unreachable"),
+        ({"target_preset": "translate", "preset_x": float("nan")}, "preset_x"),
+    ]
+    for fields, text in cases:
+        res = client.result(client.send(execute=False, **fields))
+        assert res.status == R.STATUS_INVALID_GOAL and text in res.message, res.message
+        assert res.pushes_executed == 0
+
+    # cancel while executing (MPC: plan -> push in the simulator -> ...)
+    feedback.clear()
+    h = client.send(
+        feedback=lambda m: feedback.append(m.feedback),
+        target_preset="straight_line",
+        execute=True,
+        max_pushes=5,
+        tolerance=1e-4,
+    )
+    assert t.spin_until(lambda: bool(feedback), 60), "no feedback"
+    cancel = t.wait_future(h.cancel_goal_async(), 30)
+    assert len(cancel.goals_canceling) == 1
+    res = client.result(h)
+    assert res.status == R.STATUS_CANCELED, res.message
+    assert res.pushes_executed <= 1
+
+    # preemption: a second goal ends the first one with STATUS_PREEMPTED
+    feedback.clear()
+    first = client.send(
+        feedback=lambda m: feedback.append(m.feedback),
+        target_preset="rotate",
+        preset_yaw=0.3,
+        execute=True,
+        max_pushes=5,
+        tolerance=1e-4,
+    )
+    assert t.spin_until(lambda: bool(feedback), 60), "no feedback"
+    second = client.send(target_preset="translate", preset_x=0.02, execute=False)
+    res1, res2 = client.result(first), client.result(second)
+    assert res1.status == R.STATUS_PREEMPTED and "preempted" in res1.message, res1.message
+    assert res2.status == R.STATUS_SUCCEEDED, res2.message
+    assert planner.alive() and sim.alive()
