@@ -40,7 +40,7 @@ from gs_tracking.tracker import GaussianTracker, TrackerConfig
 STREAMS = ("color", "depth", "object_mask", "robot_mask")
 
 PARAMS = [
-    ParamSpec("iterations", 20, "optimization budget per tracked frame", range=(1, 1000)),
+    ParamSpec("iterations", 10, "optimization budget per tracked frame", range=(1, 1000)),
     ParamSpec("first_frame_iterations", 100, "fit iterations on the first frame", range=(1, 10000)),
     ParamSpec(
         "scale",

@@ -1,0 +1,62 @@
+"""gs-track on a small simulated episode: outputs load with the shared readers."""
+
+import numpy as np
+import pytest
+
+from gs_common.episode import load_episode, load_trajectories
+from gs_tracking.cli import main as track_main
+from gs_tracking.tracked_io import load_tracked
+
+gs_sim_generate = pytest.importorskip("gs_sim.generate", reason="gs_sim is not installed")
+
+
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory):
+    from gs_sim.settings import workcell_config
+
+    cfg = workcell_config({"object": "rope", "image_width": 96, "image_height": 72})
+    path = tmp_path_factory.mktemp("ep") / "episode_0000.mcap"
+    return gs_sim_generate.generate_episode(
+        path, cfg, seed=3, index=0, num_pushes=1, sampling=gs_sim_generate.PushSampling(speed=0.2)
+    )
+
+
+def test_gs_track_writes_tracked_gaussians_and_shared_trajectories(episode, tmp_path, capsys):
+    rc = track_main(
+        [
+            str(episode),
+            "--out",
+            str(tmp_path),
+            "--frames",
+            "0:6",
+            "--iterations",
+            "2",
+            "--first-frame-iterations",
+            "5",
+            "--scale",
+            "1.0",
+            "--particles",
+            "20",
+        ]
+    )
+    assert rc == 0
+    assert "particles" in capsys.readouterr().out
+    seq, meta = load_tracked(tmp_path / "episode_0000.gaussians.safetensors")
+    assert seq.means.shape[0] == 6 and seq.quats.shape == (*seq.means.shape[:2], 4)
+    assert meta["settings"]["iterations"] == 2 and meta["source_episode"] == str(episode)
+    traj = load_trajectories(tmp_path / "episode_0000.npz")
+    ep = load_episode(episode)
+    assert traj.source == "tracking" and traj.points.shape[0] == 6
+    assert 2 <= traj.points.shape[1] <= 20
+    assert np.allclose(traj.ee, ep.ee_positions[:6], atol=1e-6)
+    # the tracked particles lie on the rope (within its radius + a few mm)
+    gt = ep.object_points[0]
+    d = np.linalg.norm(traj.points[0][:, None] - gt[None], axis=-1).min(1)
+    assert np.median(d) < 0.015
+
+
+def test_gs_track_rejects_bad_arguments(episode, tmp_path, capsys):
+    assert track_main([str(episode), "--out", str(tmp_path), "--scale", "3"]) == 2
+    assert "--scale must be in" in capsys.readouterr().err
+    assert track_main([str(episode), "--out", str(tmp_path), "--frames", "5:6"]) == 2
+    assert "selects 1 frames" in capsys.readouterr().err
