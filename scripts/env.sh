@@ -18,6 +18,14 @@ if [[ "${1:-}" != "--no-workspace" && -f "$_GS_ROOT/install/setup.bash" ]]; then
   set +u
   # shellcheck source=/dev/null
   source "$_GS_ROOT/install/setup.bash"
+  # ament_python packages install their console scripts to lib/<package> (for `ros2 run`);
+  # put them on PATH too so the command-line tools (gs-sim, gs-track, gs-dyn, gs-plan, ...)
+  # work as documented.
+  for _gs_bin in "$_GS_ROOT"/install/*/lib/*/; do
+    case ":$PATH:" in *":${_gs_bin%/}:"*) ;; *) PATH="${_gs_bin%/}:$PATH" ;; esac
+  done
+  export PATH
+  unset _gs_bin
 fi
 # MuJoCo renders offscreen through EGL (llvmpipe on machines without a GPU).
 export MUJOCO_GL="${MUJOCO_GL:-egl}"

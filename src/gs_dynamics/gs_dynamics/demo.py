@@ -3,10 +3,15 @@
 Starts the composed runner (`gs-stack planning`) as a separate process, like a user's
 launch would, and acts as a client from this process: the stack monitor counts what
 arrives on every topic of the interface contract. When the planning action server is up,
-the demo asks it to straighten the rope (issue 7); until then, when the simulator serves
-`robot/execute_push`, it executes one push across the object and reports how far the
-simulator's ground-truth object moved. Nodes whose package is not installed yet are skipped
-and listed.
+the demo asks it to straighten the rope (a `straight_line` goal with execute=true, like other
+robot code would send) and prints the pushes, the cost after each and the final error, saving
+one picture per push under out/demo/. Without a planner it executes one push across the
+object through `robot/execute_push` and reports how far the simulator's ground-truth object
+moved. Nodes whose package is not installed are skipped and listed.
+
+By default the demo runs with ``oracle_state:=true`` (the planner observes the simulator's
+ground truth, and the summary says so); ``make demo DEMO_ARGS="oracle_state:=false"`` closes
+the loop through the tracking node instead.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import rclpy
@@ -101,8 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         default=120.0,
         help="seconds to wait for the stack to come up",
     )
+    parser.add_argument("--out", default="out/demo", help="where the pictures go")
+    parser.add_argument("--max-pushes", type=int, default=6, help="pushes the planner may use")
     parser.add_argument("arguments", nargs="*", help="stack arguments, e.g. source:=sim")
     args = parser.parse_args(argv)
+    if not any(a.startswith("oracle_state:=") for a in args.arguments):
+        args.arguments.append("oracle_state:=true")
+    oracle = "oracle_state:=true" in args.arguments
 
     env = dict(os.environ)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -116,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-missing",
     ]
     print(f"demo: starting {' '.join(cmd[2:])}", flush=True)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / "stack.log"
     stack = subprocess.Popen(
         cmd,
         env=env,
@@ -125,16 +140,29 @@ def main(argv: list[str] | None = None) -> int:
         start_new_session=True,
     )
     lines: list[str] = []
+    came_up = threading.Event()
+
+    def drain() -> None:
+        """Copy the stack's output to stack.log for its whole life (a full pipe would block
+        the stack); echo it until the stack reports that it runs."""
+        with open(log_path, "w") as log:
+            for line in stack.stdout:
+                log.write(line)
+                log.flush()
+                lines.append(line.rstrip())
+                if not came_up.is_set():
+                    print(f"  [stack] {line.rstrip()}", flush=True)
+                    if "running" in line:
+                        came_up.set()
+        came_up.set()
+
+    threading.Thread(target=drain, name="stack-output", daemon=True).start()
     try:
-        deadline = time.monotonic() + args.startup_timeout
-        for line in stack.stdout:
-            lines.append(line.rstrip())
-            print(f"  [stack] {line.rstrip()}", flush=True)
-            if "running" in line or time.monotonic() > deadline:
-                break
+        came_up.wait(args.startup_timeout)
         if stack.poll() is not None or not any("running" in ln for ln in lines):
-            print("demo: the stack did not start; see its output above", file=sys.stderr)
+            print(f"demo: the stack did not start; see {log_path}", file=sys.stderr)
             return 1
+        print(f"demo: the stack is up; its log goes to {log_path}", flush=True)
         started = re.search(r"running (\d+) node", "\n".join(lines))
         skipped = [ln for ln in lines if "skipping" in ln]
 
@@ -149,10 +177,23 @@ def main(argv: list[str] | None = None) -> int:
         print("\n===== demo summary =====")
         print(f"nodes running in the stack: {started.group(1) if started else '?'}")
         for ln in skipped:
-            print(f"  not installed yet -> {ln.split('skipping ', 1)[1]}")
+            print(f"  not installed -> {ln.split('skipping ', 1)[1]}")
         monitor.close()
         if planner_up:
-            print("planner/plan is served (the planning demo client lands with issue 7)")
+            from gs_mppi_planner.demo_client import straighten_rope
+
+            print(
+                f"\n===== straightening the rope through planner/plan "
+                f"({'oracle state: simulator ground truth' if oracle else 'tracked state'})"
+            )
+            result = straighten_rope(
+                monitor, executor, args.out, max_pushes=args.max_pushes, oracle=oracle
+            )
+            if result is None:
+                print("demo: the planner did not answer in time", file=sys.stderr)
+                return 1
+            print("\n===== contract topics over the whole run =====")
+            monitor.close()
         else:
             print("planner/plan is not served: no planning was run")
             push_across_object(monitor, executor)

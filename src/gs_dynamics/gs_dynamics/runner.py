@@ -63,9 +63,9 @@ def plan_stack(
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # rclpy-style arguments after --ros-args belong to the process, not to us
-    if "--ros-args" in argv:
-        argv = argv[: argv.index("--ros-args")]
+    # arguments from --ros-args on belong to rclpy (process-wide), the rest to us
+    ros_args = argv[argv.index("--ros-args") :] if "--ros-args" in argv else []
+    argv = argv[: len(argv) - len(ros_args)]
     parser = argparse.ArgumentParser(
         prog="gs-stack", description="Run a gs_dynamics stack's nodes in one process."
     )
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
-    rclpy.init()
+    rclpy.init(args=[sys.argv[0], *ros_args])
     nodes = []
     executor = MultiThreadedExecutor(num_threads=args.threads or max(2, len(planned)))
     try:
