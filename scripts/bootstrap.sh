@@ -135,7 +135,11 @@ build_workspace() {
 }
 
 mkdir -p log
+_start=$SECONDS
 apt_packages
 python_env
 wheel_host_paths
 build_workspace
+if ((SECONDS - _start > 5)); then
+  log "setup took $((SECONDS - _start)) s; .venv is $(du -sh "$VENV" | cut -f1)"
+fi

@@ -164,3 +164,11 @@ def test_sim_topics_push_and_rejection(sim, rclpy_node):
     result, _ = _run_goal(t, client, _push_goal((0.0, 0.0), (0.0, 0.0005)), 20)
     assert result.status == ExecutePush.Result.STATUS_REJECTED and "length" in result.message
     assert sim.alive()
+
+
+def test_invalid_parameter_exits_with_a_message(process_manager):
+    proc = process_manager.start(
+        "sim_bad", [sys.executable, "-m", "gs_sim.sim_node", "--ros-args", "-p", "fps:=500.0"]
+    )
+    assert proc.proc.wait(timeout=60) == 2
+    assert "parameter 'fps' = 500.0" in proc.output() and "Traceback" not in proc.output()

@@ -25,7 +25,7 @@ import numpy as np
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import make_transform, quat_to_matrix
 from gs_common.image import decode_image, depth_to_metres
-from gs_common.pointcloud import FieldSpec, unpack_points
+from gs_common.pointcloud import unpack_cloud_message
 
 SIM_EPISODE_FORMAT = "gs_dynamics.sim_episode"
 TRAJECTORIES_FORMAT = "gs_dynamics.trajectories"
@@ -55,17 +55,7 @@ def _open_reader(path: Path):
 
 
 def _xyz(msg) -> np.ndarray:
-    fields = [FieldSpec(f.name, f.offset, f.datatype, f.count) for f in msg.fields]
-    return unpack_points(
-        bytes(msg.data),
-        fields,
-        msg.point_step,
-        msg.row_step,
-        msg.width,
-        msg.height,
-        bool(msg.is_bigendian),
-        ("x", "y", "z"),
-    )
+    return unpack_cloud_message(msg, ("x", "y", "z"))
 
 
 def _image(msg) -> np.ndarray:

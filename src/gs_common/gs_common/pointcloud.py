@@ -145,3 +145,19 @@ def pack_points(
         )
     fields = [FieldSpec(name, 4 * i, FLOAT32) for i, name in enumerate(names)]
     return np.ascontiguousarray(arr.astype("<f4")).tobytes(), fields, 4 * len(names)
+
+
+def unpack_cloud_message(msg, names: tuple[str, ...] = XYZ_FIELDS) -> np.ndarray:
+    """:func:`unpack_points` of anything shaped like a sensor_msgs/PointCloud2 (a ROS message
+    or a decoded MCAP record), without importing ROS."""
+    fields = [FieldSpec(f.name, f.offset, f.datatype, f.count) for f in msg.fields]
+    return unpack_points(
+        bytes(msg.data),
+        fields,
+        msg.point_step,
+        msg.row_step,
+        msg.width,
+        msg.height,
+        bool(msg.is_bigendian),
+        names,
+    )

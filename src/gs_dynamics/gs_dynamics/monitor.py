@@ -7,15 +7,16 @@ uses it to report what actually ran.
 
 from __future__ import annotations
 
+import sys
 import time
 
-import rclpy
 from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.spin import run_node
 from gs_dynamics.topic_stats import TopicStats, format_table
 from gs_dynamics_interfaces.msg import CameraRig, PredictedStates
 
@@ -82,16 +83,7 @@ class StackMonitor(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = StackMonitor()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    sys.exit(run_node(StackMonitor, args, num_threads=1))
 
 
 if __name__ == "__main__":

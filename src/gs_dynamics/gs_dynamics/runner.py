@@ -105,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     executor = MultiThreadedExecutor(num_threads=args.threads or max(2, len(planned)))
     try:
         for spec, cls in planned:
-            node = cls(cli_args=spec.ros_args())
+            try:
+                node = cls(cli_args=spec.ros_args())
+            except ValueError as exc:  # e.g. a parameter file with an invalid value
+                print(f"gs-stack: node '{spec.name}' refused to start: {exc}", file=sys.stderr)
+                return 2
             nodes.append(node)
             executor.add_node(node)
         names = ", ".join(n.get_fully_qualified_name() for n in nodes) or "none"

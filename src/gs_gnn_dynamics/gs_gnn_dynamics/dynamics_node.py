@@ -9,12 +9,11 @@ requests are answered with the states and a note in ``message``.
 
 from __future__ import annotations
 
+import sys
 import traceback
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import PoseStamped
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import PointCloud2
 
@@ -22,6 +21,7 @@ from gs_common.pointcloud import CloudFormatError
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import SENSOR_QOS, STATE_QOS
+from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import PredictedStates, Push
 from gs_dynamics_interfaces.srv import PredictRollout
 from gs_gnn_dynamics.predictor import InvalidRequestError, Predictor
@@ -141,17 +141,7 @@ class DynamicsNode(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = DynamicsNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+    sys.exit(run_node(DynamicsNode, args, num_threads=2))
 
 
 if __name__ == "__main__":

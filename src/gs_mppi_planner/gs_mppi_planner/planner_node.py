@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import threading
 import time
 import traceback
@@ -24,7 +25,6 @@ import rclpy
 from geometry_msgs.msg import Point
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import PointCloud2
 
@@ -32,6 +32,7 @@ from gs_common.pointcloud import CloudFormatError
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import cloud_to_xyz, xyz_to_cloud
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
+from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
 from gs_dynamics_interfaces.action import ExecutePush, Plan
 from gs_dynamics_interfaces.msg import PredictedStates, Push
@@ -623,20 +624,7 @@ def _push_msg(v) -> Push:
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = PlannerNode()
-        executor = MultiThreadedExecutor(num_threads=4)
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+    sys.exit(run_node(PlannerNode, args, num_threads=4))
 
 
 if __name__ == "__main__":

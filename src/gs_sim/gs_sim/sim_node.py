@@ -14,6 +14,7 @@ context; the action server waits on it through a lock-protected workcell.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 
@@ -22,7 +23,6 @@ import rclpy
 from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
@@ -34,6 +34,7 @@ from gs_common.ros.image import numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import xyz_to_cloud
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
 from gs_dynamics_interfaces.action import ExecutePush
 from gs_dynamics_interfaces.msg import CameraRig
@@ -318,27 +319,17 @@ class SimNode(Node):
         return result
 
     def destroy_node(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5.0)
+        # also called on a node whose __init__ failed (rclpy's context cleanup)
+        if hasattr(self, "_stop"):
+            self._stop.set()
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread.is_alive():
+            thread.join(timeout=5.0)
         super().destroy_node()
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimNode()
-        executor = MultiThreadedExecutor(num_threads=4)
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+    sys.exit(run_node(SimNode, args, num_threads=4))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ is busy are dropped (counted and reported in the log), never queued. Publishes
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
@@ -29,6 +29,7 @@ from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import CameraRig
 from gs_tracking.anchors import Anchors
 from gs_tracking.frame_sync import FrameSync
@@ -228,18 +229,7 @@ class TrackingNode(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = TrackingNode()
-    executor = MultiThreadedExecutor(num_threads=2)
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    sys.exit(run_node(TrackingNode, args, num_threads=2))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from rcl_interfaces.msg import (
     ParameterDescriptor,
     SetParametersResult,
 )
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,12 @@ def declare_params(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
     by_name = {s.name: s for s in specs}
     values, problems = {}, []
     for spec in specs:
-        value = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
+        try:
+            value = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
+        except (InvalidParameterValueException, InvalidParameterTypeException) as exc:
+            # rclpy itself refused the value (outside the descriptor's range, wrong type)
+            problems.append(f"parameter '{spec.name}': {exc}")
+            continue
         problem = spec.validate(value)
         if problem:
             problems.append(problem)

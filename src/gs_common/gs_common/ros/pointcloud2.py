@@ -9,9 +9,8 @@ from sensor_msgs.msg import PointCloud2, PointField
 from gs_common.pointcloud import (
     GAUSSIAN_FIELDS,
     XYZ_FIELDS,
-    FieldSpec,
     pack_points,
-    unpack_points,
+    unpack_cloud_message,
 )
 from gs_common.ros.stamp import make_header
 
@@ -46,17 +45,7 @@ def cloud_to_array(msg: PointCloud2, names: tuple[str, ...]) -> np.ndarray:
 
     Raises gs_common.pointcloud.CloudFormatError naming the problem.
     """
-    fields = [FieldSpec(f.name, f.offset, f.datatype, f.count) for f in msg.fields]
-    return unpack_points(
-        bytes(msg.data),
-        fields,
-        msg.point_step,
-        msg.row_step,
-        msg.width,
-        msg.height,
-        bool(msg.is_bigendian),
-        names,
-    )
+    return unpack_cloud_message(msg, names)
 
 
 def xyz_to_cloud(
