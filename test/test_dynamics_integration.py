@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -132,3 +133,56 @@ def test_predict_service_over_dds(dynamics, rclpy_node):
     start = np.array(res.predicted_states.positions[:3])
     assert start[1] == pytest.approx(0.1, abs=1e-6)
     assert dynamics.alive()
+
+
+def test_predicted_images_are_rendered_from_tracked_gaussians(dynamics, rclpy_node):
+    from geometry_msgs.msg import Pose
+    from sensor_msgs.msg import Image
+
+    from gs_common.camera import CameraIntrinsics
+    from gs_common.geometry import look_at, matrix_to_quat
+    from gs_common.ros.camera_info import intrinsics_to_camera_info
+    from gs_common.ros.image import image_to_numpy
+    from gs_common.ros.pointcloud2 import gaussians_to_cloud
+    from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+    from gs_dynamics_interfaces.msg import CameraRig
+
+    t = rclpy_node
+    client = t.node.create_client(PredictRollout, "dynamics/predict")
+    assert t.spin_until(client.service_is_ready, 30)
+    req = _request(_rope())
+    req.render = True
+    res = t.wait_future(client.call_async(req), 60)
+    assert res.status == Response.STATUS_OK and "no cameras/rig" in res.message
+
+    # one camera above the rope; orange Gaussians along the rope
+    pose = look_at([0.0, -0.3, 0.5], [0.0, 0.0, 0.0])
+    q = matrix_to_quat(pose[:3, :3])
+    p = Pose()
+    p.position.x, p.position.y, p.position.z = (float(v) for v in pose[:3, 3])
+    p.orientation.w, p.orientation.x, p.orientation.y, p.orientation.z = (float(v) for v in q)
+    rig = CameraRig(names=["cam0"], world_from_camera=[p], depth_scale=[0.001])
+    rig.header.frame_id = "world"
+    rig.color_info = [intrinsics_to_camera_info(CameraIntrinsics.from_fov(80, 60, 60.0))]
+    t.node.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS).publish(rig)
+    g = np.zeros((60, 14), np.float32)
+    g[:, 0:3] = _rope(60)
+    g[:, 3] = 1.0
+    g[:, 7:10] = 0.006
+    g[:, 10] = 0.9
+    g[:, 11:14] = [1.0, 0.5, 0.0]
+    gpub = t.node.create_publisher(type(gaussians_to_cloud(g)), "tracking/gaussians", SENSOR_QOS)
+    images = []
+    t.node.create_subscription(Image, "dynamics/predicted_image/cam0", images.append, SENSOR_QOS)
+    deadline = time.monotonic() + 60.0  # bounded retries until rig and Gaussians arrived
+    while time.monotonic() < deadline:
+        gpub.publish(gaussians_to_cloud(g))
+        res = t.wait_future(client.call_async(req), 60)
+        if "rendered" in res.message and "nothing" not in res.message:
+            break
+        t.spin_until(lambda: False, 0.2)  # let the node's subscriptions match
+    assert res.status == Response.STATUS_OK and "into 1 cameras" in res.message, res.message
+    assert t.spin_until(lambda: bool(images), 20), "no dynamics/predicted_image/cam0"
+    img = image_to_numpy(images[-1])
+    assert img.shape == (60, 80, 3) and images[-1].encoding == "rgb8"
+    assert (img[..., 0] > 100).sum() > 20  # the orange rope is in view

@@ -54,6 +54,64 @@ def bench_rollout(
     }
 
 
+def bench_predicted_render(
+    gaussians: int = 2000,
+    steps: int = 10,
+    width: int = 320,
+    height: int = 240,
+    repeats: int = 3,
+    seed: int = 0,
+) -> dict:
+    """Time the 10-step predicted rendering of the issue: ``gaussians`` Gaussians along a
+    0.45 m rope, moved by LBS over a ``steps``-step particle trajectory (15 particles) and
+    rendered into the 4 table-corner cameras at width x height at every step (CPU)."""
+    from gs_gnn_dynamics.predicted_render import render_predicted
+    from gs_render import table_corner_rig
+
+    g = torch.Generator().manual_seed(seed)
+    s = torch.rand(gaussians, generator=g) * 0.45 - 0.225
+    means = torch.stack(
+        [
+            s,
+            0.01 * torch.randn(gaussians, generator=g),
+            0.008 + 0.004 * torch.rand(gaussians, generator=g),
+        ],
+        1,
+    )
+    quats = torch.zeros(gaussians, 4)
+    quats[:, 0] = 1.0
+    gs = {
+        "means": means,
+        "quats": quats,
+        "scales": torch.full((gaussians, 3), 0.004),
+        "opacities": torch.full((gaussians,), 0.9),
+        "colors": torch.rand(gaussians, 3, generator=g),
+    }
+    ctrl0 = torch.stack(
+        [torch.linspace(-0.21, 0.21, 15), torch.zeros(15), torch.full((15,), 0.008)], 1
+    )
+    bend = torch.linspace(0, 1, steps + 1)[:, None, None] * torch.stack(
+        [torch.zeros(15), 0.05 * torch.cos(ctrl0[:, 0] / 0.45 * torch.pi), torch.zeros(15)], 1
+    )
+    ctrl = ctrl0[None] + bend  # (steps + 1, 15, 3)
+    viewmats, ks = table_corner_rig(width, height)
+    times = []
+    with torch.no_grad():
+        for _ in range(repeats + 1):
+            t0 = time.perf_counter()
+            render_predicted(ctrl, gs, viewmats, ks, width, height, steps=list(range(1, steps + 1)))
+            times.append(time.perf_counter() - t0)
+    med = float(np.median(times[1:]))  # the first run warms up
+    return {
+        "gaussians": gaussians,
+        "steps": steps,
+        "cameras": len(viewmats),
+        "size": f"{width}x{height}",
+        "median_s": med,
+        "ms_per_step": 1e3 * med / steps,
+    }
+
+
 def run_bench(args) -> list[dict]:
     device = resolve_device(args.device)
     model, _ = load_checkpoint(args.checkpoint or shipped_checkpoint(), device)
@@ -72,6 +130,14 @@ def run_bench(args) -> list[dict]:
                 f"{r['hidden']:6d} {b:5d} {r['particles']:5d} {r['steps']:5d} "
                 f"{r['ms_per_step']:9.2f} {r['graph_steps_per_s']:14.1f}"
             )
+    if getattr(args, "render", False):
+        r = bench_predicted_render()
+        print(
+            f"predicted rendering: {r['steps']} steps of {r['gaussians']} Gaussians into "
+            f"{r['cameras']} cameras at {r['size']}: {r['median_s']:.2f} s "
+            f"({r['ms_per_step']:.0f} ms per step, LBS + render, median)"
+        )
+        results.append({"predicted_render": r})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

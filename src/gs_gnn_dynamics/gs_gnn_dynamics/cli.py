@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", default="", help="write results here")
+    p.add_argument(
+        "--render",
+        action="store_true",
+        help="also time 10-step predicted rendering (4 cameras, 320x240, needs gs_render)",
+    )
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

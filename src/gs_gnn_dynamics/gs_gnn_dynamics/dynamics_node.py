@@ -3,8 +3,10 @@
 Subscribes ``tracking/particles`` (the latest observed state, used when a request sets
 ``use_latest_observed``) and ``robot/ee_pose`` (cached: the latest end-effector pose).
 Bad requests get STATUS_INVALID_REQUEST / STATUS_NO_STATE with a message naming the value;
-the node keeps serving. Rendering of predictions (``render``) is not implemented yet: such
-requests are answered with the states and a note in ``message``.
+the node keeps serving. With ``render`` set, the latest ``tracking/gaussians`` are moved along
+the prediction by LBS and rendered into every camera of ``cameras/rig``; the final predicted
+state's images go to ``dynamics/predicted_image/<cam>`` (rgb8). Without Gaussians or a rig
+the request still succeeds and ``message`` says why nothing was rendered.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ import sys
 import traceback
 
 import numpy as np
+import torch
 from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
-from sensor_msgs.msg import PointCloud2
+from sensor_msgs.msg import Image, PointCloud2
 
+from gs_common.geometry import invert_transform
 from gs_common.pointcloud import CloudFormatError
+from gs_common.ros.image import numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
-from gs_common.ros.pointcloud2 import cloud_to_xyz
-from gs_common.ros.qos import SENSOR_QOS, STATE_QOS
+from gs_common.ros.pointcloud2 import cloud_to_gaussians, cloud_to_xyz
+from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
+from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
-from gs_dynamics_interfaces.msg import PredictedStates, Push
+from gs_dynamics_interfaces.msg import CameraRig, PredictedStates, Push
 from gs_dynamics_interfaces.srv import PredictRollout
 from gs_gnn_dynamics.predictor import InvalidRequestError, Predictor
 
@@ -75,6 +81,11 @@ class DynamicsNode(Node):
         self.latest_ee: PoseStamped | None = None
         self.create_subscription(PointCloud2, "tracking/particles", self._on_particles, SENSOR_QOS)
         self.create_subscription(PoseStamped, "robot/ee_pose", self._on_ee, SENSOR_QOS)
+        self.latest_gaussians: PointCloud2 | None = None
+        self.rig = None  # (names, viewmats (C, 4, 4), Ks (C, 3, 3), width, height)
+        self.image_pubs: dict[str, object] = {}
+        self.create_subscription(PointCloud2, "tracking/gaussians", self._on_gaussians, SENSOR_QOS)
+        self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
         self.pub = self.create_publisher(PredictedStates, "dynamics/predicted_states", STATE_QOS)
         self.srv = self.create_service(PredictRollout, "dynamics/predict", self._on_predict)
         self.get_logger().info(
@@ -87,6 +98,59 @@ class DynamicsNode(Node):
 
     def _on_ee(self, msg: PoseStamped) -> None:
         self.latest_ee = msg
+
+    def _on_gaussians(self, msg: PointCloud2) -> None:
+        self.latest_gaussians = msg
+
+    def _on_rig(self, msg: CameraRig) -> None:
+        try:
+            names, intr, poses = rig_from_msg(msg)
+        except ValueError as exc:
+            self.get_logger().error(f"ignoring cameras/rig: {exc}")
+            return
+        sizes = {(i.width, i.height) for i in intr}
+        if len(sizes) != 1:
+            self.get_logger().error(f"ignoring cameras/rig: cameras differ in size {sizes}")
+            return
+        (w, h), f32 = sizes.pop(), torch.float32
+        viewmats = torch.as_tensor(invert_transform(poses), dtype=f32)
+        ks = torch.as_tensor(np.stack([i.K for i in intr]), dtype=f32)
+        self.rig = (names, viewmats, ks, w, h)
+        for cam in names:
+            if cam not in self.image_pubs:
+                self.image_pubs[cam] = self.create_publisher(
+                    Image, f"dynamics/predicted_image/{cam}", SENSOR_QOS
+                )
+
+    def _render(self, positions: np.ndarray, stamp) -> str:
+        """Render the final predicted state into every camera; returns a status note."""
+        if self.rig is None:
+            return "nothing rendered: no cameras/rig received yet"
+        if self.latest_gaussians is None:
+            return "nothing rendered: no tracking/gaussians received yet"
+        from gs_gnn_dynamics.predicted_render import render_predicted
+
+        g = torch.as_tensor(cloud_to_gaussians(self.latest_gaussians))
+        if len(g) == 0:
+            return "nothing rendered: tracking/gaussians is empty"
+        gaussians = {
+            "means": g[:, 0:3],
+            "quats": g[:, 3:7],
+            "scales": g[:, 7:10],
+            "opacities": g[:, 10],
+            "colors": g[:, 11:14],
+        }
+        names, viewmats, ks, w, h = self.rig
+        ctrl = torch.as_tensor(positions, dtype=torch.float32)
+        with torch.no_grad():
+            out = render_predicted(ctrl, gaussians, viewmats, ks, w, h)
+        rgb = next(iter(out.values())).rgb
+        images = (rgb.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+        for cam, img in zip(names, images):
+            self.image_pubs[cam].publish(
+                numpy_to_image(img, "rgb8", stamp, f"{cam}_color_optical_frame")
+            )
+        return f"rendered the final state into {len(names)} cameras"
 
     def _fail(self, res, status: int, message: str):
         res.status, res.message = status, message
@@ -130,11 +194,13 @@ class DynamicsNode(Node):
         out.push_start_step = [int(s) for s in starts]
         out.pushes = [Push(x=p.x, y=p.y, theta=p.theta, length=p.length) for p in req.pushes]
         res.status = Response.STATUS_OK
-        res.message = (
-            "ok"
-            if not req.render
-            else "ok (render requested: predicted rendering is not implemented yet)"
-        )
+        res.message = "ok"
+        if req.render:
+            try:
+                res.message = f"ok; {self._render(positions, cloud.header.stamp)}"
+            except Exception as exc:  # the prediction stands; rendering is best effort
+                self.get_logger().error(traceback.format_exc())
+                res.message = f"ok; rendering failed: {exc}"
         res.predicted_states = out
         self.pub.publish(out)
         return res

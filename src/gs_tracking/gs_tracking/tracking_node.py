@@ -21,14 +21,13 @@ from sensor_msgs.msg import Image, PointCloud2
 
 from gs_common.camera import CameraIntrinsics
 from gs_common.device import DEVICE_CHOICES, resolve_device
-from gs_common.geometry import make_transform, quat_to_matrix
 from gs_common.image import ImageFormatError
 from gs_common.pointsets import farthest_point_sampling
-from gs_common.ros.camera_info import camera_info_to_intrinsics
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import CameraRig
 from gs_tracking.anchors import Anchors
@@ -96,34 +95,10 @@ class TrackingNode(Node):
         if self.rig is not None:
             return
         try:
-            if (
-                not msg.names
-                or len(msg.names) != len(msg.world_from_camera)
-                or len(msg.names) != len(msg.color_info)
-            ):
-                raise ValueError(
-                    f"rig has {len(msg.names)} names, "
-                    f"{len(msg.world_from_camera)} poses, {len(msg.color_info)} "
-                    "camera infos"
-                )
-            intr = [camera_info_to_intrinsics(info) for info in msg.color_info]
-            poses = np.stack(
-                [
-                    make_transform(
-                        quat_to_matrix(
-                            np.array(
-                                [p.orientation.w, p.orientation.x, p.orientation.y, p.orientation.z]
-                            )
-                        ),
-                        [p.position.x, p.position.y, p.position.z],
-                    )
-                    for p in msg.world_from_camera
-                ]
-            )
+            names, intr, poses = rig_from_msg(msg)
         except ValueError as exc:
             self.get_logger().error(f"ignoring cameras/rig: {exc}")
             return
-        names = list(msg.names)
         self.rig = (names, intr, poses)
         self.sync = FrameSync(names, STREAMS)
         for cam in names:
