@@ -17,7 +17,7 @@ help:
 	@echo "make test   - set up, lint, run every package's pytest suite and the integration tests"
 	@echo "make lint   - ruff check + ruff format --check"
 	@echo "make format - ruff format + ruff check --fix"
-	@echo "make bench  - the benchmarks of every package that has one"
+	@echo "make bench  - the packages' benchmarks (BENCH=\"render sim track dyn plan\")"
 	@echo "make clean  - remove build/, install/, log/ (keeps .venv)"
 
 setup:
@@ -46,8 +46,20 @@ test-unit: setup
 test-integration: setup
 	@$(ENV) && python -m pytest test $(PYTEST_ARGS)
 
+# The benchmarks of the packages (each README records its numbers and command). The full
+# set takes roughly 20-30 min on a 2-core machine; BENCH=<name> runs one of them.
+BENCH ?= render sim track dyn plan
 bench: setup
-	@$(ENV) && for b in scripts/bench.d/*.sh; do [[ -e "$$b" ]] && bash "$$b"; done; true
+	@$(ENV) && mkdir -p out/bench && for b in $(BENCH); do case $$b in \
+	  render) gs-render-bench ;; \
+	  sim) gs-sim-bench --frames 90 --episode ;; \
+	  track) gs-sim generate --object rope --episodes 1 --seed 2000 --pushes 1 \
+	           --out out/bench/track_episode --quiet && \
+	         gs-track-bench out/bench/track_episode/episode_0000.mcap --budgets 5 10 20 30 ;; \
+	  dyn) gs-dyn bench --render ;; \
+	  plan) gs-plan bench --task rope_straighten --seeds 1000-1019 --out out/bench/plan ;; \
+	  *) echo "unknown benchmark '$$b' (render sim track dyn plan)"; exit 2 ;; \
+	esac; done
 
 clean:
 	rm -rf build install log
