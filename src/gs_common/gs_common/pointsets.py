@@ -115,3 +115,21 @@ def earth_movers_distance(a: np.ndarray, b: np.ndarray) -> float:
     cost = np.linalg.norm(a[:, None] - b[None], axis=-1)
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
+
+
+def validated_points(
+    points, what: str = "points", error: type[Exception] = ValueError
+) -> np.ndarray:
+    """(N, 3) float32 copy of ``points``; raises ``error`` naming ``what`` and the problem
+    (wrong shape, empty, non-finite values with their count and first index)."""
+    p = np.asarray(points, np.float32)
+    if p.ndim != 2 or p.shape[1] != 3:
+        raise error(f"{what} must be (N, 3) points, got shape {p.shape}")
+    if len(p) == 0:
+        raise error(f"{what} is empty (0 points)")
+    bad = ~np.isfinite(p).all(1)
+    if bad.any():
+        raise error(
+            f"{what} has {int(bad.sum())} non-finite points (first at index {int(np.argmax(bad))})"
+        )
+    return p

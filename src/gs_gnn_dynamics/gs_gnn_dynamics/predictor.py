@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from gs_common.device import resolve_device
-from gs_common.pointsets import farthest_point_sampling
+from gs_common.pointsets import farthest_point_sampling, validated_points
 from gs_gnn_dynamics.checkpoint import load_checkpoint
 from gs_gnn_dynamics.rollout import predict_pushes, push_steps
 
@@ -62,17 +62,7 @@ class Predictor:
 
     def control_particles(self, points: np.ndarray) -> np.ndarray:
         """Validated control particles (N, 3) float32 from a state (M, 3) [m]."""
-        pts = np.asarray(points, np.float32)
-        if pts.ndim != 2 or pts.shape[1] != 3:
-            raise InvalidRequestError(f"state must be (N, 3) points, got shape {pts.shape}")
-        if len(pts) == 0:
-            raise InvalidRequestError("state is empty (0 points)")
-        bad = ~np.isfinite(pts).all(1)
-        if bad.any():
-            raise InvalidRequestError(
-                f"state has {int(bad.sum())} non-finite points "
-                f"(first at index {int(np.argmax(bad))})"
-            )
+        pts = validated_points(points, "state", InvalidRequestError)
         if len(pts) < MIN_POINTS:
             raise InvalidRequestError(f"state has {len(pts)} points; at least {MIN_POINTS} needed")
         idx = farthest_point_sampling(pts, self.num_particles, 0, self.cfg.min_spacing)

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from gs_common.pointsets import validated_points
+
 PRESETS = ("straight_line", "translate", "rotate")
 LINE_POINTS = 64  # points of a straight-line target (resampled for the cost)
 
@@ -114,16 +116,7 @@ def check_target(
     """
     if frame_id is not None and frame_id != "world":
         raise InvalidTargetError(f"target frame_id = {frame_id!r}; expected 'world'")
-    p = np.asarray(points, np.float32)
-    if p.ndim != 2 or p.shape[1] != 3:
-        raise InvalidTargetError(f"target must be (N, 3) points, got shape {p.shape}")
-    if len(p) == 0:
-        raise InvalidTargetError("target is empty (0 points)")
-    bad = ~np.isfinite(p).all(1)
-    if bad.any():
-        raise InvalidTargetError(
-            f"target has {int(bad.sum())} non-finite points (first at index {int(np.argmax(bad))})"
-        )
+    p = validated_points(points, "target", InvalidTargetError)
     x0, x1, y0, y1 = workspace
     out = (
         (p[:, 0] < x0 - margin)
