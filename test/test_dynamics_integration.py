@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from sensor_msgs.msg import PointCloud2
 
 from gs_common.ros.pointcloud2 import xyz_to_cloud
 from gs_common.ros.qos import STATE_QOS
@@ -120,7 +121,7 @@ def test_predict_service_over_dds(dynamics, rclpy_node):
     assert res.status == Response.STATUS_INVALID_REQUEST and "frame_id" in res.message
 
     # start from the latest observed particles (bounded retries until the state arrived)
-    pub = t.node.create_publisher(type(xyz_to_cloud(_rope())), "tracking/particles", STATE_QOS)
+    pub = t.node.create_publisher(PointCloud2, "tracking/particles", STATE_QOS)
     assert t.spin_until(lambda: pub.get_subscription_count() > 0, 20)
     shifted = _rope() + np.array([0.0, 0.1, 0.0])
     res = None
@@ -171,7 +172,7 @@ def test_predicted_images_are_rendered_from_tracked_gaussians(dynamics, rclpy_no
     g[:, 7:10] = 0.006
     g[:, 10] = 0.9
     g[:, 11:14] = [1.0, 0.5, 0.0]
-    gpub = t.node.create_publisher(type(gaussians_to_cloud(g)), "tracking/gaussians", SENSOR_QOS)
+    gpub = t.node.create_publisher(PointCloud2, "tracking/gaussians", SENSOR_QOS)
     images = []
     t.node.create_subscription(Image, "dynamics/predicted_image/cam0", images.append, SENSOR_QOS)
     deadline = time.monotonic() + 60.0  # bounded retries until rig and Gaussians arrived

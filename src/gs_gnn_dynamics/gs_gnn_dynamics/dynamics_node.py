@@ -20,6 +20,7 @@ from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
+from gs_common.device import DEVICE_CHOICES
 from gs_common.geometry import invert_transform
 from gs_common.pointcloud import CloudFormatError
 from gs_common.ros.image import numpy_to_image
@@ -44,7 +45,7 @@ PARAMS = [
         "device",
         "auto",
         "torch device: auto (CUDA when present), cpu or cuda",
-        choices=["auto", "cpu", "cuda"],
+        choices=DEVICE_CHOICES,
         read_only=True,
     ),
     ParamSpec(

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from gs_common.device import DEVICE_CHOICES
 from gs_mppi_planner.costs import COST_KINDS, CostConfig
 from gs_mppi_planner.episode import TASKS, EpisodeConfig
 from gs_mppi_planner.mppi import PLANNERS, MPPIConfig
@@ -29,7 +30,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         default=0.015,
         help="success threshold = MPC tolerance [m] (Chamfer distance)",
     )
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--checkpoint", default="", help="dynamics checkpoint (default: shipped)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: default)")
     p.add_argument("--out", default="out/plan_bench")

@@ -28,6 +28,7 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import PointCloud2
 
+from gs_common.device import DEVICE_CHOICES
 from gs_common.pointcloud import CloudFormatError
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import cloud_to_xyz, xyz_to_cloud
@@ -75,7 +76,7 @@ PARAMS = [
         "device",
         "auto",
         "torch device: auto (CUDA when present), cpu or cuda",
-        choices=["auto", "cpu", "cuda"],
+        choices=DEVICE_CHOICES,
         **RO,
     ),
     ParamSpec(

@@ -54,6 +54,11 @@ def tracker_config(args: argparse.Namespace) -> TrackerConfig:
     )
 
 
+def tracker_settings(config: TrackerConfig, args: argparse.Namespace) -> dict:
+    """Everything that determines a tracked result (stored with it, compared on reuse)."""
+    return {**settings_dict(config), "scale": args.scale, "voxel": args.voxel}
+
+
 def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
@@ -92,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                 progress=lambda _f, s: (bar.update(1), bar.set_postfix(it=s.iterations)),
             )
         stem = Path(path).stem
-        settings = {**settings_dict(config), "scale": args.scale, "voxel": args.voxel}
-        save_tracked(out / f"{stem}.gaussians.safetensors", seq, str(path), settings)
+        save_tracked(
+            out / f"{stem}.gaussians.safetensors", seq, str(path), tracker_settings(config, args)
+        )
         points, removed = extract_particles(seq.means, seq.quats, args.particles)
         idx = np.asarray(seq.frames)
         dt = float(np.median(np.diff(seq.times))) if len(idx) > 1 else 0.0

@@ -25,11 +25,11 @@ import torch
 from gs_common.episode import load_episode
 from gs_tracking.anchors import Anchors
 from gs_tracking.baseline import nearest_neighbour_tracks
-from gs_tracking.cli import add_tracker_args, tracker_config
+from gs_tracking.cli import add_tracker_args, tracker_config, tracker_settings
 from gs_tracking.fusion import fuse_views
 from gs_tracking.metrics import tracking_report
 from gs_tracking.offline import track_episode
-from gs_tracking.tracked_io import frame_slice, load_tracked, save_tracked, settings_dict
+from gs_tracking.tracked_io import frame_slice, load_tracked, save_tracked
 
 #: GS-Dynamics paper, Table 1 (real rope data, 4 cameras): 3D median trajectory error.
 PAPER_ROPE_MTE_MM = 6.90
@@ -101,18 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     curves: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     seconds = []
     for path in args.episodes:
-        ep = load_episode(path)
+        try:
+            ep = load_episode(path)
+            frames = frame_slice(args.frames, ep.num_frames)
+        except (OSError, ValueError) as exc:
+            print(f"gs-track-eval: {path}: {exc}", file=sys.stderr)
+            return 2
         obj = ep.metadata.get("object", "unknown")
-        frames = frame_slice(args.frames, ep.num_frames)
+        settings = tracker_settings(config, args)
         cache = tracked_dir / f"{Path(path).stem}.gaussians.safetensors"
         seq = None
         if cache.is_file():
             seq, meta = load_tracked(cache)
-            if (
-                list(seq.frames) != list(frames)
-                or meta["settings"].get("iterations") != config.iterations
-            ):
-                seq = None  # different frames or budget: track again
+            if list(seq.frames) != list(frames) or meta["settings"] != settings:
+                seq = None  # other frames or tracker settings: track again
         if seq is None:
             t0 = time.monotonic()
             seq = track_episode(ep, config, args.scale, frames, args.voxel)
@@ -120,12 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{Path(path).name}: tracked {len(frames)} frames in {time.monotonic() - t0:.0f} s",
                 flush=True,
             )
-            save_tracked(
-                cache,
-                seq,
-                str(path),
-                {**settings_dict(config), "scale": args.scale, "voxel": args.voxel},
-            )
+            save_tracked(cache, seq, str(path), settings)
         seconds += [s.seconds for s in seq.stats[1:]]
         gt = ep.object_points[list(frames)]
         for method, pred in (
