@@ -119,7 +119,10 @@ build_workspace() {
   # so an added module needs a rebuild even though no build file changed)
   h="$( (find src launch config -type f -not -path '*/__pycache__/*' | sort; cat $inputs) \
         | sha256sum | cut -c1-16)"
-  if [[ "$(cat "$STAMPS/colcon" 2>/dev/null)" == "$h" && -f install/setup.bash ]]; then
+  # The stamp lives with the build it describes (build/), not in .venv: several checkouts
+  # (git worktrees) may share one .venv without invalidating each other's builds.
+  local stamp="$ROOT/build/.gs-colcon-stamp"
+  if [[ "$(cat "$stamp" 2>/dev/null)" == "$h" && -f install/setup.bash ]]; then
     return 0
   fi
   log "colcon build"
@@ -131,7 +134,7 @@ build_workspace() {
       -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF -Wno-dev \
       > log/colcon-build.txt 2>&1 || { tail -50 log/colcon-build.txt; return 1; }
   log "colcon build finished in $((SECONDS - start)) s (log: log/colcon-build.txt)"
-  echo "$h" > "$STAMPS/colcon"
+  echo "$h" > "$stamp"
 }
 
 mkdir -p log
