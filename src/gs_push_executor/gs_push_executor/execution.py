@@ -243,12 +243,12 @@ def describe_push(plan: JointPlan, outcome: Outcome, kin: PusherKinematics) -> s
     t_a, t_b = plan.times[a], plan.times[b]
     # measured samples while the tip is at push height near the push line
     p0, p1 = plan.tip[a], plan.tip[b]
-    d = p1 - p0
+    d = (p1 - p0)[:2]
     u = d / max(np.linalg.norm(d), 1e-9)
-    rel = outcome.tip - p0
+    rel = outcome.tip[:, :2] - p0[:2]
     along = rel @ u
-    off = np.linalg.norm(rel - along[:, None] * u[None], axis=1)
-    low = np.abs(outcome.tip[:, 2] - p0[2]) < 0.003
+    off = np.abs(rel[:, 0] * u[1] - rel[:, 1] * u[0])  # horizontal distance to the line
+    low = np.abs(outcome.tip[:, 2] - p0[2]) < 1e-3
     if not low.any():
         return "the tip never reached the push height"
     pts = outcome.tip[low]

@@ -118,7 +118,8 @@ class JointPlan:
     def push_window(self) -> tuple[int, int]:
         """First and last sample index of the push segment."""
         idx = np.nonzero(self.segment == self.push_segment)[0]
-        return (int(idx[0]), int(idx[-1])) if idx.size else (0, 0)
+        # the push starts at the previous segment's last sample (shared end point)
+        return (max(int(idx[0]) - 1, 0), int(idx[-1])) if idx.size else (0, 0)
 
     def push_progress(self, index: float) -> float:
         """Fraction 0..1 of the push done when the arm is at sample ``index``."""

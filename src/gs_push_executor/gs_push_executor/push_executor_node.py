@@ -222,8 +222,10 @@ class PushExecutorNode(Node):
         )
         if len(outcome.tip):
             result.final_tip = _point(outcome.final_tip)
-        log = self.get_logger().info if outcome.status == "succeeded" else self.get_logger().warning
-        log(f"push {outcome.status}: {result.message}")
+        if outcome.status == "succeeded":
+            self.get_logger().info(f"push succeeded: {result.message}")
+        else:
+            self.get_logger().warning(f"push {outcome.status}: {result.message}")
         {"succeeded": goal_handle.succeed, "canceled": goal_handle.canceled}.get(
             outcome.status, goal_handle.abort
         )()
