@@ -267,6 +267,8 @@ def plan_motion(
     q_ends = [q_now]
     for name, _, p1, _ in segs:
         sol = kin.solve(p1[None], q_ends[-1], iterations=150)
+        if not _reached(sol, limits):  # a local minimum from this seed: retry from home
+            sol = kin.solve(p1[None], kin.home, posture=kin.home, iterations=300)
         _check_reach(sol, p1[None], limits, f"{name} end")
         q_ends.append(sol.q[0])
     # 2) dense samples
@@ -311,6 +313,13 @@ def plan_motion(
     plan = JointPlan(times, q, qd, tips, seg_idx, names, push_seg, list(kin.joint_names))
     check_clearance(kin, plan, limits)
     return plan
+
+
+def _reached(sol, limits: MotionLimits) -> bool:
+    return bool(
+        (sol.position_error <= limits.ik_tolerance).all()
+        and (sol.axis_error <= limits.axis_tolerance).all()
+    )
 
 
 def _check_reach(sol, targets, limits: MotionLimits, what: str) -> None:

@@ -22,7 +22,7 @@ PRESETS: dict[str, tuple[str, str, tuple[float, ...]]] = {
     "panda": (
         "panda_description/urdf/panda.urdf",
         "panda_link8",
-        (0.0, -0.3, 0.0, -2.2, 0.0, 2.0, 0.785),
+        (0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785),
     ),
 }
 

@@ -10,7 +10,7 @@ import pytest
 
 from gs_push_executor.backends.ros2_control import TrajectoryTopicBackend
 from gs_push_executor.execution import SupervisionConfig, describe_push, execute_plan
-from gs_push_executor.motion import plan_motion, validate_push
+from gs_push_executor.motion import MotionLimits, Workspace, plan_motion, validate_push
 
 
 class FakeClock:
@@ -57,8 +57,9 @@ class FakeArm:
         return self.q + (0.0 if self.offset is None else self.offset(self.clock.t))
 
 
-@pytest.fixture
-def push_plan(kin, q_rest, limits, workspace):
+@pytest.fixture(scope="module")
+def push_plan(kin, q_rest):
+    limits, workspace = MotionLimits(), Workspace()
     goal = validate_push((0.0, -0.1), (0.1, 0.05), 0.005, 0.05, workspace, limits)
     return plan_motion(kin, q_rest, limits, goal)
 
