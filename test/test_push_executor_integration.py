@@ -198,3 +198,54 @@ def test_planner_push_executor_sim_controller(nodes, rclpy_node):
     assert len(pushing) > 3
     assert -0.1 + 0.02 < pushing[:, 0].max() < 0.1 - 0.02
     assert executor.alive() and sim.alive() and planner.alive()
+
+
+def test_dry_run_and_bad_goals_keep_the_node_serving(rclpy_node):
+    """push_executor in this process with dry_run: true and a joint state source: bad goals
+    and dry runs are answered with STATUS_REJECTED and a message; nothing is commanded."""
+    import threading
+
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import JointState
+    from trajectory_msgs.msg import JointTrajectory
+
+    from gs_push_executor.push_executor_node import PushExecutorNode
+
+    t = rclpy_node
+    node = PushExecutorNode(
+        context=t.context, parameter_overrides=[Parameter("dry_run", value=True)]
+    )
+    executor = MultiThreadedExecutor(num_threads=3, context=t.context)
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    try:
+        q = node.kin.solve(np.array([node.limits.retreat]), node.kin.home, iterations=200).q[0]
+        js = JointState(name=node.kin.joint_names, position=[float(v) for v in q])
+        pub = t.node.create_publisher(JointState, "robot/joint_states", SENSOR_QOS)
+        t.node.create_timer(0.05, lambda: pub.publish(js))
+        commands = []
+        t.node.create_subscription(
+            JointTrajectory, "arm_controller/joint_trajectory", commands.append, 10
+        )
+        client = ActionClient(t.node, ExecutePush, "robot/execute_push")
+        assert t.spin_until(client.server_is_ready, 10)
+
+        def run(**fields):
+            gh = t.wait_future(client.send_goal_async(ExecutePush.Goal(**fields)), 10)
+            return t.wait_future(gh.get_result_async(), 60).result
+
+        r = run(start=Point(x=float("nan")), end=Point(x=0.1))
+        assert r.status == XR.STATUS_REJECTED and "start.x = nan is not finite" in r.message
+        r = run(start=Point(x=0.0, y=0.0), end=Point(x=0.1, y=0.0), speed=0.9)
+        assert r.status == XR.STATUS_REJECTED and "speed = 0.900 m/s exceeds" in r.message
+        r = run(start=Point(x=0.0, y=-0.1), end=Point(x=0.1, y=0.05))
+        assert r.status == XR.STATUS_REJECTED, r.message
+        assert r.message.startswith("dry run (nothing moved): push (0.000, -0.100)"), r.message
+        assert r.final_tip.z == pytest.approx(node.limits.retreat[2], abs=1e-3)
+        t.spin_until(lambda: False, 0.5)
+        assert commands == []
+    finally:
+        executor.shutdown()
+        node.destroy_node()
