@@ -5,7 +5,9 @@ Publishes (relative names): ``cameras/<cam>/color/image_raw`` (rgb8),
 ``cameras/<cam>/color/camera_info``, ``cameras/rig`` (transient-local), ``robot/joint_states``,
 ``robot/ee_pose`` (pusher tip, world frame) and, for oracle experiments only,
 ``sim/ground_truth/object_points`` (PointCloud2, object vertices, world frame).
-Serves ``robot/execute_push`` (gs_dynamics_interfaces/action/ExecutePush).
+Serves ``robot/execute_push`` (gs_dynamics_interfaces/action/ExecutePush). Also follows
+``trajectory_msgs/JointTrajectory`` on ``arm_controller/joint_trajectory`` like a joint
+trajectory controller (gs_sim/trajectory_controller.py).
 
 The simulation (physics + OpenGL rendering) runs in one dedicated thread that owns the GL
 context; the action server waits on it through a lock-protected workcell.
@@ -42,6 +44,7 @@ from gs_sim.depth_noise import DepthNoise
 from gs_sim.push import PushRejected, validate_push
 from gs_sim.rig_renderer import RigRenderer
 from gs_sim.settings import SETTINGS, check_setting, workcell_config
+from gs_sim.trajectory_controller import attach as attach_trajectory_controller
 from gs_sim.workcell import Workcell
 
 GROUND_TRUTH_TOPIC = "sim/ground_truth/object_points"
@@ -147,6 +150,8 @@ class SimNode(Node):
             else None
         )
         self._publish_rig()
+        # controller-like JointTrajectory input (gs_sim/trajectory_controller.py)
+        self.trajectory_controller = attach_trajectory_controller(self, self.workcell, self.lock)
         self.action_server = ActionServer(
             self,
             ExecutePush,
@@ -232,7 +237,7 @@ class SimNode(Node):
         next_t = time.monotonic()
         while not self._stop.is_set():
             with self.lock:
-                wc.step_frame()
+                self.trajectory_controller.step_frame()  # wc.step_frame() unless following
                 frames = renderer.render_all(wc.data, masks=bool(self.pub_masks))
                 joints = (wc.joint_positions(), wc.joint_velocities())
                 tip_pos, tip_quat = wc.tip_pose()
