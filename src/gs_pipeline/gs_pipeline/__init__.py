@@ -1,0 +1,1 @@
+"""Offline pipeline on Ray: episodes -> tracking -> training -> evaluation."""

@@ -1,0 +1,172 @@
+"""The pipeline's stages as plain functions: inputs + settings -> files in ``out_dir``.
+
+No Ray here: the runner wraps these in Ray tasks, tests may call them directly. Each stage
+calls the same core code as the package's command-line tool (``gs-sim generate``,
+``gs-track``, ``gs-dyn train``, ``gs-dyn eval``), so a model made by the pipeline is the one
+those tools would make from the same settings.
+
+``STAGE_VERSIONS`` is part of every key: bump a stage's number when a code change alters
+what it writes, and every output of that stage (and everything downstream) is redone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+STAGE_VERSIONS = {"generate": 1, "track": 1, "train": 1, "evaluate": 1}
+
+EPISODE_FILE = "episode.mcap"
+TRAJECTORIES_FILE = "trajectories.npz"
+GAUSSIANS_FILE = "gaussians.safetensors"
+CHECKPOINT_STEM = "model"
+
+
+def limit_threads(num_cpus: float) -> None:
+    """One task, ``num_cpus`` cores: keep torch from spreading over the whole machine."""
+    import torch
+
+    torch.set_num_threads(max(1, int(num_cpus)))
+
+
+def generate(settings: dict, seed: int, index: int, pushes: int, out_dir: Path) -> dict:
+    """Simulate and record episode ``index`` of ``seed`` (deterministic) to
+    ``out_dir/episode.mcap``."""
+    from gs_sim.generate import PushSampling, generate_episode
+    from gs_sim.settings import workcell_config
+
+    config = workcell_config(
+        {
+            "object": settings["object"],
+            "image_width": settings["width"],
+            "image_height": settings["height"],
+            "fps": settings["fps"],
+            "num_cameras": settings["cameras"],
+        }
+    )
+    sampling = PushSampling(
+        min_length=settings["min_length"],
+        max_length=settings["max_length"],
+        speed=settings["speed"],
+    )
+    path = generate_episode(
+        out_dir / EPISODE_FILE, config, seed, index, pushes, masks=True, sampling=sampling
+    )
+    return {"episode_file": path.name}
+
+
+def track(episode: str, settings: dict, out_dir: Path) -> dict:
+    """Track one episode (as ``gs-track`` does): tracked Gaussians + particle trajectories."""
+    import numpy as np
+
+    from gs_common.episode import Trajectories, load_episode, save_trajectories
+    from gs_tracking.offline import track_episode
+    from gs_tracking.particles import extract_particles
+    from gs_tracking.tracked_io import frame_slice, save_tracked, settings_dict
+    from gs_tracking.tracker import TrackerConfig
+
+    config = TrackerConfig(**settings["tracker"])
+    ep = load_episode(episode)
+    frames = frame_slice(settings["frames"], ep.num_frames)
+    seq = track_episode(ep, config, settings["scale"], frames, settings["voxel"])
+    stored = {**settings_dict(config), "scale": settings["scale"], "voxel": settings["voxel"]}
+    save_tracked(out_dir / GAUSSIANS_FILE, seq, str(episode), stored)
+    points, removed = extract_particles(seq.means, seq.quats, settings["particles"])
+    idx = np.asarray(seq.frames)
+    dt = float(np.median(np.diff(seq.times))) if len(idx) > 1 else 0.0
+    save_trajectories(
+        out_dir / TRAJECTORIES_FILE,
+        Trajectories(
+            points, ep.ee_positions[idx].astype(np.float32), ep.pushes, seq.times, dt, "tracking"
+        ),
+    )
+    per_frame = [s.seconds for s in seq.stats[1:]]
+    return {
+        "frames": len(frames),
+        "gaussians": int(seq.means.shape[1]),
+        "particles": int(points.shape[1]),
+        "motion_outliers_removed": int(removed),
+        "seconds_per_frame": float(np.mean(per_frame)) if per_frame else 0.0,
+    }
+
+
+def _link_inputs(files: list[str], directory: Path) -> Path:
+    """``directory`` holding one symbolic link per input file, named in input order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for i, f in enumerate(files):
+        os.symlink(os.path.abspath(f), directory / f"{i:05d}_{Path(f).parent.name}{Path(f).suffix}")
+    return directory
+
+
+def train(inputs: list[str], settings: dict, out_dir: Path) -> dict:
+    """Train the dynamics model on the episodes / trajectories ``inputs`` (as ``gs-dyn
+    train``); writes ``model.{safetensors,json}``, the training log and a loss plot."""
+    from gs_gnn_dynamics.config import DynamicsConfig
+    from gs_gnn_dynamics.train import TrainOptions
+    from gs_gnn_dynamics.train import train as train_model
+
+    cfg = DynamicsConfig(**settings["model"])
+    opts = TrainOptions(
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        lr=settings["lr"],
+        edge_weight=settings["edge_weight"],
+        rigid_weight=settings["rigid_weight"],
+        val_fraction=settings["val_fraction"],
+        seed=settings["seed"],
+        augment=settings["augment"],
+        progress=False,
+    )
+    data = _link_inputs(inputs, out_dir / "inputs")
+    lines: list[str] = []
+    summary = train_model(data, out_dir, cfg, opts, log=lines.append)
+    for name in ("last.safetensors", "last.json", "train_state.safetensors", "train_state.json"):
+        (out_dir / name).unlink(missing_ok=True)  # resume state: not part of a finished model
+    (out_dir / "train.log").write_text("\n".join(lines) + "\n")
+    plot_losses(out_dir / "log.jsonl", out_dir / "loss.png")
+    return {"best_val": summary["best_val"], "epochs": len(summary["epochs"])}
+
+
+def plot_losses(log_jsonl: Path, png: Path) -> None:
+    """Training and validation loss per epoch (from the training log) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = [json.loads(line) for line in log_jsonl.read_text().splitlines() if line.strip()]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    epochs = [r["epoch"] for r in recs]
+    ax.plot(epochs, [r["train_loss"] for r in recs], "o-", label="train loss")
+    ax.plot(epochs, [r["val_mse"] for r in recs], "s-", label="validation rollout MSE")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss [cm$^2$ per particle-step]")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def evaluate(checkpoint: str, episodes: list[str], settings: dict, out_dir: Path) -> dict:
+    """Roll the model out on held-out episodes against their ground truth and the baselines
+    (as ``gs-dyn eval``): ``eval.json`` + ``eval.png``."""
+    from gs_gnn_dynamics.checkpoint import load_checkpoint
+    from gs_gnn_dynamics.evaluate import evaluate as evaluate_model
+    from gs_gnn_dynamics.evaluate import summary_lines, write_report
+
+    model, _ = load_checkpoint(checkpoint, "cpu")
+    data = _link_inputs(episodes, out_dir / "inputs")
+    report = evaluate_model(
+        model,
+        data,
+        settings["horizon"],
+        settings["contact_radius"],
+        settings["stride"],
+        emd=settings["emd"],
+    )
+    report["checkpoint"] = checkpoint
+    write_report(report, out_dir / "eval")
+    return {"summary": summary_lines(report)}
