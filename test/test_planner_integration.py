@@ -4,7 +4,10 @@
 Oracle state (the simulator's ground truth), small MPPI budgets. A plan succeeds with
 feedback and a published prediction; bad goals end with STATUS_INVALID_GOAL and a message
 naming the value; cancel and preemption by a second goal leave defined results; the node
-keeps serving.
+keeps serving. The goal policy (docs/interfaces.md, #11): 20 goals sent back-to-back all get
+a goal response and a defined result (newest wins); an invalid goal never preempts the
+running one; a goal canceled during a push ends only once the robot has stopped, so the
+robot takes a new push right away.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from rclpy.action import ActionClient
 
 from gs_common.ros.pointcloud2 import xyz_to_cloud
 from gs_common.ros.qos import STATE_QOS
-from gs_dynamics_interfaces.action import Plan
+from gs_dynamics_interfaces.action import ExecutePush, Plan
 from gs_dynamics_interfaces.msg import PredictedStates
 from ros_harness import REPO
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(300)
 
 R = Plan.Result
 
@@ -161,4 +164,70 @@ def test_plan_action_over_dds(nodes, rclpy_node):
     res1, res2 = client.result(first), client.result(second)
     assert res1.status == R.STATUS_PREEMPTED and "preempted" in res1.message, res1.message
     assert res2.status == R.STATUS_SUCCEEDED, res2.message
+    assert planner.alive() and sim.alive()
+
+
+def test_goal_policy_over_dds(nodes, rclpy_node):
+    sim, planner = nodes
+    t = rclpy_node
+    client = Client(t)
+
+    # 20 goals back-to-back: every one gets a goal response, every accepted one a result;
+    # the newest wins (older ones end PREEMPTED, or SUCCEEDED when they finished first)
+    futures = [
+        client.ac.send_goal_async(
+            Plan.Goal(target_preset="translate", preset_x=0.01 * (i % 3), execute=False)
+        )
+        for i in range(20)
+    ]
+    assert t.spin_until(lambda: all(f.done() for f in futures), 60), (
+        f"{sum(not f.done() for f in futures)} of 20 goals got no goal response"
+    )
+    handles = [f.result() for f in futures]
+    assert all(h.accepted for h in handles)
+    results = [client.result(h, 120) for h in handles]
+    statuses = [r.status for r in results]
+    assert set(statuses) <= {R.STATUS_SUCCEEDED, R.STATUS_PREEMPTED}, statuses
+    assert statuses[-1] == R.STATUS_SUCCEEDED, results[-1].message
+    assert statuses.count(R.STATUS_PREEMPTED) >= 10, statuses  # not run one after another
+
+    # an invalid goal is answered with INVALID_GOAL and does not preempt the running goal
+    feedback = []
+    first = client.send(
+        feedback=lambda m: feedback.append(m.feedback),
+        target_preset="rotate",
+        preset_yaw=0.3,
+        execute=True,
+        max_pushes=5,
+        tolerance=1e-4,
+    )
+    assert t.spin_until(lambda: bool(feedback), 60), "no feedback"
+    bad = client.result(client.send(target_preset="circle", execute=False), 30)
+    assert bad.status == R.STATUS_INVALID_GOAL and "circle" in bad.message, bad.message
+
+    # cancel during the push: the CANCELED result comes once the robot has stopped, so the
+    # robot accepts and executes a new push right after it
+    pushes = []
+    t.node.create_subscription(
+        ExecutePush.Impl.FeedbackMessage,
+        "robot/execute_push/_action/feedback",
+        pushes.append,
+        10,
+    )
+    assert t.spin_until(lambda: bool(pushes), 90), "the first goal sent no push"
+    t.wait_future(first.cancel_goal_async(), 30)
+    res1 = client.result(first)
+    assert res1.status == R.STATUS_CANCELED, res1.message  # canceled, not preempted
+    robot = ActionClient(t.node, ExecutePush, "robot/execute_push")
+    assert t.spin_until(robot.server_is_ready, 10)
+    push = ExecutePush.Goal()
+    push.start.x, push.start.y, push.end.x, push.end.y = 0.15, 0.2, 0.15, 0.15
+    h = t.wait_future(robot.send_goal_async(push), 30)
+    assert h.accepted
+    r = t.wait_future(h.get_result_async(), 60).result
+    assert r.status == ExecutePush.Result.STATUS_SUCCEEDED, r.message
+
+    # and a good goal succeeds afterwards
+    res = client.result(client.send(target_preset="translate", preset_x=0.02, execute=False))
+    assert res.status == R.STATUS_SUCCEEDED, res.message
     assert planner.alive() and sim.alive()

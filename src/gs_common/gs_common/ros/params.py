@@ -106,3 +106,12 @@ def declare_params(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
 
     node.add_on_set_parameters_callback(on_set)
     return values
+
+
+def param_specs(table) -> list[ParamSpec]:
+    """ROS parameters of a settings table (gs_common.settings.Setting rows): the
+    description carries the unit."""
+    return [
+        ParamSpec(s.name, s.default, s.help, s.range, s.choices, s.check, s.read_only)
+        for s in table
+    ]
