@@ -35,17 +35,29 @@ class Setting:
 
     def validate(self, value: Any) -> str | None:
         """None if ``value`` is acceptable, else a message naming the setting and value."""
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"'{self.name}' = {value} must be finite"
-        if self.range is not None and not (self.range[0] <= value <= self.range[1]):
-            return f"'{self.name}' = {value!r} is outside [{self.range[0]}, {self.range[1]}]"
-        if self.choices is not None and value not in self.choices:
-            return f"'{self.name}' = {value!r} is not one of {list(self.choices)}"
-        if self.check is not None:
-            problem = self.check(value)
-            if problem:
-                return f"'{self.name}' = {value!r}: {problem}"
-        return None
+        return check_value(f"'{self.name}'", value, self.range, self.choices, self.check)
+
+
+def check_value(
+    label: str,
+    value: Any,
+    range: tuple[float, float] | None = None,
+    choices: Sequence[Any] | None = None,
+    check: Callable[[Any], str | None] | None = None,
+) -> str | None:
+    """None if ``value`` is finite and within ``range`` / ``choices`` / ``check``, else a
+    message that starts with ``label`` (the settings table's and the ROS parameters' rule)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{label} must be finite, got {value}"
+    if range is not None and not (range[0] <= value <= range[1]):
+        return f"{label} = {value!r} is outside [{range[0]}, {range[1]}]"
+    if choices is not None and value not in choices:
+        return f"{label} = {value!r} is not one of {list(choices)}"
+    if check is not None:
+        problem = check(value)
+        if problem:
+            return f"{label} = {value!r}: {problem}"
+    return None
 
 
 def defaults(table: Sequence[Setting]) -> dict[str, Any]:

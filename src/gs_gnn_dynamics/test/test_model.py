@@ -1,11 +1,11 @@
 import numpy as np
 import torch
 
+from gs_common.push import tool_paths
 from gs_gnn_dynamics.config import DynamicsConfig
 from gs_gnn_dynamics.data import make_windows, trajectory_segments
 from gs_gnn_dynamics.graph import build_graph
 from gs_gnn_dynamics.model import ParticleDynamics
-from gs_common.push import tool_paths
 from gs_gnn_dynamics.rollout import predict_pushes, rollout
 from gs_gnn_dynamics.synthetic import synthetic_push
 from gs_gnn_dynamics.train import window_loss

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+from geometry_msgs.msg import Point
 
 from gs_common.names import WORLD_FRAME
 from gs_common.pointcloud import CloudFormatError
+from gs_common.push import push_end
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.stamp import make_header
-from gs_dynamics_interfaces.action import Plan
+from gs_dynamics_interfaces.action import ExecutePush, Plan
 from gs_dynamics_interfaces.msg import PredictedStates, Push
-from gs_mppi_planner.mpc import Goal
+from gs_mppi_planner.mpc import Goal, MPCResult
 from gs_mppi_planner.mppi import PlanResult
 
 
@@ -72,3 +74,28 @@ def feedback_msg(
             pushes=[push_msg(v) for v in pushes],
         )
     return fb
+
+
+def fill_result(out: Plan.Result, res: MPCResult, used_oracle_state: bool) -> Plan.Result:
+    """``out`` (which may already hold the predicted states) filled from an MPC result."""
+    out.status = int(getattr(Plan.Result, f"STATUS_{res.outcome.name}"))
+    out.message = res.message
+    out.used_oracle_state = used_oracle_state
+    out.pushes = [push_msg(v) for v in res.pushes]
+    out.pushes_executed = res.pushes_executed
+    out.cost_per_push = [float(c) for c in res.cost_per_push]
+    if np.isfinite(res.final_cost):
+        out.final_cost = float(res.final_cost)
+    return out
+
+
+def push_goal(push, height: float, speed: float) -> ExecutePush.Goal:
+    """robot/execute_push goal of a push (x, y, theta, length) at ``height`` [m] and
+    ``speed`` [m/s]."""
+    ex, ey = push_end(push)
+    return ExecutePush.Goal(
+        start=Point(x=float(push[0]), y=float(push[1]), z=0.0),
+        end=Point(x=ex, y=ey, z=0.0),
+        height=float(height),
+        speed=float(speed),
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -379,3 +380,41 @@ def wait_until(
         if time.monotonic() > deadline:
             raise Stop(Outcome.FAILED, f"{what}: no answer within {timeout:.0f} s")
         time.sleep(poll)
+
+
+class Observations:
+    """The latest observed object points from a stream, numbered, with bounded waits for a
+    newer one (thread-safe; the node's subscription puts, the MPC loop's thread waits).
+    ``error`` keeps the last reason an observation was refused, for the timeout message."""
+
+    def __init__(self, source: str):
+        self.source, self.error = source, ""
+        self._cv = threading.Condition()
+        self._latest: tuple[int, np.ndarray, object] | None = None  # (seq, points, stamp)
+
+    def put(self, points: np.ndarray, stamp=None) -> None:
+        with self._cv:
+            seq = self._latest[0] + 1 if self._latest else 1
+            self._latest = (seq, points, stamp)
+            self._cv.notify_all()
+
+    def latest_seq(self) -> int:
+        with self._cv:
+            return self._latest[0] if self._latest else 0
+
+    def wait_newer(self, after: int, timeout: float, check_stop: Callable[[], None]):
+        """The first (seq, points (D, 3), stamp) with seq > ``after``; Stop(FAILED) after
+        ``timeout`` [s]; ``check_stop`` is called while waiting."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._latest is None or self._latest[0] <= after:
+                check_stop()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    extra = f" ({self.error})" if self.error else ""
+                    raise Stop(
+                        Outcome.FAILED,
+                        f"no observed state on {self.source} within {timeout:.1f} s{extra}",
+                    )
+                self._cv.wait(min(left, 0.1))
+            return self._latest

@@ -7,13 +7,9 @@ publishes every plan it executes (or returns) on ``dynamics/predicted_states`` (
 tool path, pushes, predicted cost per push) and the goal's target on ``planner/target``.
 
 The MPC loop, goal checks and targets are gs_mppi_planner.mpc (ROS-free); this node is the
-loop's environment and translates goals, feedback and results. Goal policy (docs/interfaces.md):
-every goal is validated in the goal callback, before acceptance; an invalid goal is accepted
-only to end at once with STATUS_INVALID_GOAL and a message naming the value (a goal response
-carries no message) and never disturbs the running goal; one goal runs at a time and the
-newest valid goal wins: it preempts the running goal (STATUS_PREEMPTED) and any goal still
-waiting to start. Cancel is honoured between MPPI iterations and during a push (the push is
-canceled too and the result is sent once the robot has stopped).
+loop's environment and translates goals, feedback and results. Goal policy
+(docs/interfaces.md): validation in the goal callback, invalid goals end INVALID_GOAL at
+once without disturbing the running goal, one active goal, the newest valid goal wins.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ import time
 
 import numpy as np
 import rclpy
-from geometry_msgs.msg import Point
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -41,18 +36,24 @@ from gs_common.names import (
     WORLD_FRAME,
 )
 from gs_common.pointcloud import CloudFormatError
-from gs_common.push import push_end
 from gs_common.ros.params import declare_params, param_specs
 from gs_common.ros.pointcloud2 import cloud_to_xyz, xyz_to_cloud
 from gs_common.ros.qos import ACTION_SERVICE_QOS, LATCHED_QOS, SENSOR_QOS, STATE_QOS
 from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.action import ExecutePush, Plan
 from gs_dynamics_interfaces.msg import PredictedStates
-from gs_mppi_planner.messages import feedback_msg, goal_from_msg, plan_msg, push_msg
+from gs_mppi_planner.messages import (
+    feedback_msg,
+    fill_result,
+    goal_from_msg,
+    plan_msg,
+    push_goal,
+)
 from gs_mppi_planner.mpc import (
     Environment,
     Goal,
     MPCResult,
+    Observations,
     Outcome,
     PushRejected,
     Stop,
@@ -92,9 +93,7 @@ class PlannerNode(Node):
         self.planner = make_planner(p["planner"], self.model, cost_cfg, self.mppi_cfg)
         self.oracle = bool(p["oracle_state"])
         self.state_topic = GT_POINTS_TOPIC if self.oracle else TRACKING_PARTICLES
-        self._state_cv = threading.Condition()
-        self._state: tuple[int, np.ndarray, object] | None = None  # (seq, points, stamp)
-        self._state_error = ""
+        self.observations = Observations(self.state_topic)
         group = ReentrantCallbackGroup()
         self.create_subscription(
             PointCloud2, self.state_topic, self._on_state, SENSOR_QOS, callback_group=group
@@ -133,36 +132,12 @@ class PlannerNode(Node):
         try:
             pts = cloud_to_xyz(msg)
         except CloudFormatError as exc:
-            self._state_error = f"{self.state_topic}: {exc}"
+            self.observations.error = f"{self.state_topic}: {exc}"
             return
         if msg.header.frame_id not in (WORLD_FRAME, ""):
-            self._state_error = f"{self.state_topic} frame_id {msg.header.frame_id!r} != 'world'"
+            self.observations.error = f"frame_id {msg.header.frame_id!r} != 'world'"
             return
-        with self._state_cv:
-            seq = self._state[0] + 1 if self._state else 1
-            self._state = (seq, pts, msg.header.stamp)
-            self._state_cv.notify_all()
-
-    def latest_seq(self) -> int:
-        with self._state_cv:
-            return self._state[0] if self._state else 0
-
-    def wait_state(self, run: GoalRun, after: int):
-        """The first observed (seq, points, stamp) newer than ``after`` (bounded wait)."""
-        timeout = self.params["state_timeout"]
-        deadline = time.monotonic() + timeout
-        with self._state_cv:
-            while self._state is None or self._state[0] <= after:
-                self.check_stop(run)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    extra = f" ({self._state_error})" if self._state_error else ""
-                    raise Stop(
-                        Outcome.FAILED,
-                        f"no observed state on {self.state_topic} within {timeout:.1f} s{extra}",
-                    )
-                self._state_cv.wait(min(left, 0.1))
-            return self._state
+        self.observations.put(pts, msg.header.stamp)
 
     # --- goals ------------------------------------------------------------------------------
     def _on_goal(self, msg) -> GoalResponse:
@@ -225,16 +200,8 @@ class PlannerNode(Node):
         return self._end(run, res)
 
     def _end(self, run: GoalRun, res: MPCResult) -> Plan.Result:
-        out = run.result
-        status = getattr(R, f"STATUS_{res.outcome.name}")
-        out.status, out.message = int(status), res.message
-        out.used_oracle_state = self.oracle
-        out.pushes = [push_msg(v) for v in res.pushes]
-        out.pushes_executed = res.pushes_executed
-        out.cost_per_push = [float(c) for c in res.cost_per_push]
-        if np.isfinite(res.final_cost):
-            out.final_cost = float(res.final_cost)
-        text = f"goal ended: status {status}: {res.message}"
+        out = fill_result(run.result, res, self.oracle)
+        text = f"goal ended: status {out.status}: {res.message}"
         if res.outcome == Outcome.SUCCEEDED:  # one call site per severity (an rclpy rule)
             self.get_logger().info(text)
         else:
@@ -258,18 +225,21 @@ class NodeEnvironment(Environment):
     def check_stop(self) -> None:
         self.node.check_stop(self.run)
 
+    def _wait_state(self, after: int):
+        timeout = self.node.params["state_timeout"]
+        return self.node.observations.wait_newer(after, timeout, self.check_stop)
+
     def observe(self) -> np.ndarray:
-        _, points, self.stamp = self.node.wait_state(self.run, 0)
+        _, points, self.stamp = self._wait_state(0)
         return points
 
     def settled(self) -> np.ndarray:
         """Wait until consecutive observations differ by less than settle_threshold."""
         p = self.node.params
-        latest = self.node.latest_seq()
-        seq, prev, stamp = self.node.wait_state(self.run, latest)
+        seq, prev, stamp = self._wait_state(self.node.observations.latest_seq())
         deadline = time.monotonic() + p["settle_timeout"]
         while time.monotonic() < deadline:
-            seq, cur, stamp = self.node.wait_state(self.run, seq)
+            seq, cur, stamp = self._wait_state(seq)
             if cur.shape == prev.shape and float(np.abs(cur - prev).max()) < p["settle_threshold"]:
                 break
             prev = cur
@@ -297,14 +267,8 @@ class NodeEnvironment(Environment):
         p, client = self.node.params, self.node.push_client
         if not client.wait_for_server(timeout_sec=min(5.0, p["execute_timeout"])):
             raise Stop(Outcome.FAILED, f"{EXECUTE_PUSH_ACTION} is not available")
-        ex, ey = push_end(push)
         height = p["push_height"] if p["push_height"] > 0 else self.node.model.cfg.push_height
-        goal = ExecutePush.Goal(
-            start=Point(x=float(push[0]), y=float(push[1]), z=0.0),
-            end=Point(x=ex, y=ey, z=0.0),
-            height=float(height),
-            speed=float(p["push_speed"]),
-        )
+        goal = push_goal(push, height, p["push_speed"])
         gh = self._wait(client.send_goal_async(goal), 10.0, f"{EXECUTE_PUSH_ACTION} goal")
         if not gh.accepted:
             raise PushRejected(f"{EXECUTE_PUSH_ACTION} rejected the goal")

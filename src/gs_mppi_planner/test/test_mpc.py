@@ -13,6 +13,7 @@ from gs_mppi_planner.mpc import (
     Goal,
     GoalLimits,
     MPCConfig,
+    Observations,
     Outcome,
     PushRejected,
     Stop,
@@ -216,3 +217,18 @@ def test_wait_until_returns_after_what_it_stopped_has_ended():
     assert ended.is_set() and time.monotonic() - canceled_at[0] >= 0.29
     with pytest.raises(Stop, match="push: no answer within 0 s"):
         wait_until(lambda: False, 0.05, lambda: None, "push", poll=0.01)
+
+
+def test_observations_wait_for_a_newer_state_with_a_bound():
+    obs = Observations("tracking/particles")
+    threading.Timer(0.1, lambda: obs.put(ROPE, "t1")).start()
+    seq, pts, stamp = obs.wait_newer(0, 5.0, lambda: None)
+    assert seq == 1 and stamp == "t1" and pts is ROPE and obs.latest_seq() == 1
+    obs.error = "frame_id 'camera' != 'world'"
+    with pytest.raises(Stop) as exc:
+        obs.wait_newer(1, 0.1, lambda: None)
+    assert exc.value.outcome == Outcome.FAILED and exc.value.message == (
+        "no observed state on tracking/particles within 0.1 s (frame_id 'camera' != 'world')"
+    )
+    with pytest.raises(Stop, match="canceled"):
+        obs.wait_newer(1, 5.0, lambda: (_ for _ in ()).throw(Stop(Outcome.CANCELED, "canceled")))

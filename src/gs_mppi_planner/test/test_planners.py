@@ -8,7 +8,6 @@ import torch
 
 from gs_gnn_dynamics.rollout import predict_pushes
 from gs_mppi_planner.costs import CostConfig, shape_cost
-from gs_mppi_planner.problem import make_problem
 from gs_mppi_planner.mppi import (
     MPPIConfig,
     MPPIPlanner,
@@ -16,6 +15,7 @@ from gs_mppi_planner.mppi import (
     RandomShootingPlanner,
     make_planner,
 )
+from gs_mppi_planner.problem import make_problem
 from gs_mppi_planner.targets import object_length, straight_line
 
 SMALL = MPPIConfig(num_samples=16, iterations=3, seed=3)

@@ -26,7 +26,7 @@ def test_configs_from_the_table_are_the_cores_defaults():
     cost, mppi, mpc = configs(resolve(SETTINGS))
     assert cost == CostConfig() and mppi == MPPIConfig()
     assert cost.workspace == WORKSPACE == mpc.limits.workspace and cost.arm_base == ARM_BASE
-    with pytest.raises(ValueError, match="'workspace_x' = \\[0.2, 0.1\\]"):
+    with pytest.raises(ValueError, match=r"'workspace_x' = \[0.2, 0.1\]"):
         resolve(SETTINGS, {"workspace_x": [0.2, 0.1]})
     with pytest.raises(ValueError, match="unknown setting 'nope'"):
         resolve(SETTINGS, {"nope": 1})
