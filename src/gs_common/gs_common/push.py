@@ -19,6 +19,15 @@ def push_direction(theta: float) -> np.ndarray:
     return np.array([math.cos(theta), math.sin(theta)])
 
 
+def directions(theta):
+    """(..., 2) unit xy directions of push angles theta (...) [rad] (torch or numpy)."""
+    if isinstance(theta, np.ndarray):
+        return np.stack([np.cos(theta), np.sin(theta)], -1)
+    import torch
+
+    return torch.stack([torch.cos(theta), torch.sin(theta)], -1)
+
+
 def push_end(push) -> tuple[float, float]:
     """End point (x, y) [m] of one push (x, y, theta, length)."""
     x, y, theta, length = (float(v) for v in push)
@@ -35,13 +44,7 @@ def push_steps(length: float, step_length: float) -> int:
 
 def push_ends(pushes):
     """(..., 2) end points [m] of pushes (..., 4) (torch tensor or numpy array)."""
-    if isinstance(pushes, np.ndarray):
-        d = np.stack([np.cos(pushes[..., 2]), np.sin(pushes[..., 2])], -1)
-        return pushes[..., :2] + pushes[..., 3:4] * d
-    import torch
-
-    d = torch.stack([torch.cos(pushes[..., 2]), torch.sin(pushes[..., 2])], -1)
-    return pushes[..., :2] + pushes[..., 3:4] * d
+    return pushes[..., :2] + pushes[..., 3:4] * directions(pushes[..., 2])
 
 
 def batch_push_steps(pushes, step_length: float):
@@ -61,7 +64,7 @@ def tool_paths(pushes, height: float, step_length: float):
     s = push_steps(float(lengths.max()), step_length)
     travel = torch.arange(s + 1, device=pushes.device, dtype=pushes.dtype) * step_length
     travel = torch.minimum(travel[None], lengths[:, None])  # (B, S + 1)
-    d = torch.stack([torch.cos(pushes[:, 2]), torch.sin(pushes[:, 2])], -1)  # (B, 2)
+    d = directions(pushes[:, 2])  # (B, 2)
     xy = pushes[:, None, :2] + travel[..., None] * d[:, None]
     z = torch.full_like(travel, height)[..., None]
     return torch.cat([xy, z], -1)

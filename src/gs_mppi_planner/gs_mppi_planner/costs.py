@@ -29,7 +29,7 @@ import math
 import torch
 
 from gs_common.pointsets import chamfer_distance
-from gs_common.push import push_ends
+from gs_common.push import directions, push_ends
 from gs_common.workcell import ARM_BASE, WORKSPACE
 from gs_mppi_planner.problem import PlanProblem
 
@@ -96,7 +96,7 @@ def project_pushes(pushes: torch.Tensor, cfg: CostConfig) -> torch.Tensor:
     x = pushes[..., 0].clamp(x0 + m, x1 - m)
     y = pushes[..., 1].clamp(y0 + m, y1 - m)
     th = wrap_angle(pushes[..., 2])
-    c, s = torch.cos(th), torch.sin(th)
+    c, s = directions(th).unbind(-1)
     big = torch.full_like(x, 1e3)
     tx = torch.where(c > 1e-9, (x1 - m - x) / c.clamp(min=1e-9), big)
     tx = torch.where(c < -1e-9, (x0 + m - x) / c.clamp(max=-1e-9), tx)

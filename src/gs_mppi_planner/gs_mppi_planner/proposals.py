@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from gs_common.push import directions
 from gs_mppi_planner.costs import CostConfig, project_pushes, wrap_angle
 from gs_mppi_planner.problem import PlanProblem
 
@@ -37,7 +38,7 @@ def start_behind(
     (b - s, b + s) with b = (contact - q).d and s = sqrt(b^2 - |contact - q|^2 + c^2); the
     answer is the smallest t >= 0 outside all intervals (0 or some interval's end).
     """
-    d = torch.stack([torch.cos(theta), torch.sin(theta)], -1)  # (K, 2)
+    d = directions(theta)  # (K, 2)
     obj = obj_xy if obj_xy.dim() == 3 else obj_xy.expand(len(contact), -1, -1)
     w = contact[:, None] - obj  # (K, D, 2)
     b = (w * d[:, None]).sum(-1)
