@@ -111,6 +111,16 @@ def test_predict_service_over_dds(dynamics, rclpy_node):
         (_request(_rope()[:2]), "at least"),
         (_request(_rope(), pushes=[]), "no pushes"),
         (_request(_rope(), pushes=[Push(x=0.0, y=0.0, theta=0.0, length=-0.1)]), "> 0"),
+        # #11 item 6: the field is named (was INTERNAL_ERROR "cannot convert float
+        # infinity to integer"); pushes far outside the workspace are rejected
+        (
+            _request(_rope(), pushes=[Push(x=0.0, y=0.0, theta=0.0, length=1e308)]),
+            "pushes[0].length = 1e+308",
+        ),
+        (
+            _request(_rope(), pushes=[Push(x=100.0, y=0.0, theta=0.0, length=0.1)]),
+            "pushes[0] start (100.000, 0.000) m is 99.780 m outside the workspace",
+        ),
     ]
     for req, msg in cases:
         res = call(req)
@@ -162,10 +172,33 @@ def test_predicted_images_are_rendered_from_tracked_gaussians(dynamics, rclpy_no
     p = Pose()
     p.position.x, p.position.y, p.position.z = (float(v) for v in pose[:3, 3])
     p.orientation.w, p.orientation.x, p.orientation.y, p.orientation.z = (float(v) for v in q)
+    info = intrinsics_to_camera_info(CameraIntrinsics.from_fov(80, 60, 60.0))
+    rig_pub = t.node.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
+    assert t.spin_until(lambda: rig_pub.get_subscription_count() > 0, 20)
+
+    # #11 items 1 and 4: a camera name that is no valid topic name (killed the process) and
+    # a NaN pose / zero quaternion (accepted, then all-black images) are rejected, naming
+    # the field; the node keeps serving without a rig
+    bad_name = CameraRig(names=["cam0 bad-name"], world_from_camera=[p], color_info=[info])
+    nan_pose = Pose()
+    nan_pose.position.x = float("nan")
+    zero_quat = Pose()
+    zero_quat.orientation.w = 0.0  # (x, y, z, w) = 0: no rotation at all
+    for bad, text in (
+        (bad_name, "names[0] = 'cam0 bad-name'"),
+        (CameraRig(names=["cam0"], world_from_camera=[nan_pose], color_info=[info]), "non-finite"),
+        (CameraRig(names=["cam0"], world_from_camera=[zero_quat], color_info=[info]), "norm 0"),
+    ):
+        rig_pub.publish(bad)
+        assert t.spin_until(lambda text=text: text in dynamics.output(), 20), dynamics.output()
+        res = t.wait_future(client.call_async(req), 60)
+        assert res.status == Response.STATUS_OK and "no cameras/rig" in res.message, res.message
+        assert dynamics.alive()
+
     rig = CameraRig(names=["cam0"], world_from_camera=[p], depth_scale=[0.001])
     rig.header.frame_id = "world"
-    rig.color_info = [intrinsics_to_camera_info(CameraIntrinsics.from_fov(80, 60, 60.0))]
-    t.node.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS).publish(rig)
+    rig.color_info = [info]
+    rig_pub.publish(rig)
     g = np.zeros((60, 14), np.float32)
     g[:, 0:3] = _rope(60)
     g[:, 3] = 1.0

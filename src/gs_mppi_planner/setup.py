@@ -15,12 +15,11 @@ setup(
     maintainer="gs_dynamics developers",
     maintainer_email="dev@gs-dynamics.invalid",
     description="MPPI push planner over the learned dynamics, planner/plan action server, "
-    "MPC executor and task benchmark",
+    "ROS-free MPC core",
     license="Apache-2.0",
     entry_points={
         "console_scripts": [
             "planner_node = gs_mppi_planner.planner_node:main",
-            "gs-plan = gs_mppi_planner.cli:main",
         ],
     },
 )

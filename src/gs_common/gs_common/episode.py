@@ -25,12 +25,12 @@ import numpy as np
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import make_transform, quat_to_matrix
 from gs_common.image import decode_image, depth_to_metres
+from gs_common.names import GT_POINTS_TOPIC  # re-exported: episodes record it
 from gs_common.pointcloud import unpack_cloud_message
 
 SIM_EPISODE_FORMAT = "gs_dynamics.sim_episode"
 TRAJECTORIES_FORMAT = "gs_dynamics.trajectories"
 TRAJECTORIES_VERSION = 1
-GT_POINTS_TOPIC = "sim/ground_truth/object_points"
 PUSH_TOPIC = "robot/executed_push"
 
 

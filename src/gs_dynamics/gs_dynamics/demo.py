@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  not installed -> {ln.split('skipping ', 1)[1]}")
         monitor.close()
         if planner_up:
-            from gs_mppi_planner.demo_client import straighten_rope
+            from gs_evaluation.demo_client import straighten_rope
 
             print(
                 f"\n===== straightening the rope through planner/plan "

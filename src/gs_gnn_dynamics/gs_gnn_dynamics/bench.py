@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from gs_common.device import resolve_device
+from gs_common.push import directions, tool_paths
 from gs_gnn_dynamics.checkpoint import load_checkpoint
 from gs_gnn_dynamics.config import DynamicsConfig
 from gs_gnn_dynamics.model import ParticleDynamics
@@ -26,9 +27,9 @@ def bench_rollout(
     g = torch.Generator().manual_seed(seed)
     pts = torch.rand(batch, particles, 3, generator=g) * torch.tensor([0.3, 0.3, 0.01])
     theta = torch.rand(batch, generator=g) * 2 * np.pi
-    d = torch.stack([torch.cos(theta), torch.sin(theta), torch.zeros_like(theta)], -1)
-    start = torch.tensor([0.15, 0.15, 0.005]) - 0.1 * d
-    path = start[:, None] + torch.arange(steps + 1)[None, :, None] * 0.01 * d[:, None]
+    start = torch.tensor([0.15, 0.15]) - 0.1 * directions(theta)  # 10 cm before the centre
+    pushes = torch.cat([start, theta[:, None], torch.full((batch, 1), steps * 0.01)], 1)
+    path = tool_paths(pushes, 0.005, 0.01)  # (B, steps + 1, 3)
     pts, path = pts.to(dev), path.to(dev)
     times = []
     with torch.no_grad():

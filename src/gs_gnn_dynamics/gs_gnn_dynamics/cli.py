@@ -8,8 +8,9 @@ import sys
 
 import torch
 
-from gs_common.device import DEVICE_CHOICES
+from gs_common.settings import add_cli_option
 from gs_gnn_dynamics.config import DynamicsConfig
+from gs_gnn_dynamics.settings import SETTINGS
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rigid-weight", type=float, default=0.0, help="rigidity term (rigid objects)")
     p.add_argument("--val-fraction", type=float, default=0.15)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    add_cli_option(p, SETTINGS, "device")  # the node's setting: same choices and default
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     p.add_argument("--no-augment", action="store_true", help="no random z rotations")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state")
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "--contact-radius", type=float, default=0.03, help="contact_rigid baseline radius [m]"
     )
     p.add_argument("--no-emd", action="store_true")
-    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    add_cli_option(p, SETTINGS, "device")  # the node's setting: same choices and default
     p.add_argument("--threads", type=int, default=0)
     p.set_defaults(func=cmd_eval)
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also time untrained models of these widths",
     )
-    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    add_cli_option(p, SETTINGS, "device")  # the node's setting: same choices and default
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", default="", help="write results here")
     p.add_argument(

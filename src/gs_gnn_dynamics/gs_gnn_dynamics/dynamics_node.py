@@ -20,11 +20,19 @@ from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
-from gs_common.device import DEVICE_CHOICES
 from gs_common.geometry import invert_transform
+from gs_common.names import (
+    CAMERAS_RIG,
+    EE_POSE,
+    PREDICT_SERVICE,
+    PREDICTED_STATES,
+    TRACKING_GAUSSIANS,
+    TRACKING_PARTICLES,
+    predicted_image_topic,
+)
 from gs_common.pointcloud import CloudFormatError
 from gs_common.ros.image import numpy_to_image
-from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.params import declare_params, param_specs
 from gs_common.ros.pointcloud2 import cloud_to_gaussians, cloud_to_xyz
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
 from gs_common.ros.rig import rig_from_msg
@@ -32,38 +40,9 @@ from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import CameraRig, PredictedStates, Push
 from gs_dynamics_interfaces.srv import PredictRollout
 from gs_gnn_dynamics.predictor import InvalidRequestError, Predictor
+from gs_gnn_dynamics.settings import SETTINGS
 
-PARAMS = [
-    ParamSpec(
-        "checkpoint",
-        "",
-        "model checkpoint path stem (<stem>.safetensors + <stem>.json); "
-        "empty: the shipped rope model",
-        read_only=True,
-    ),
-    ParamSpec(
-        "device",
-        "auto",
-        "torch device: auto (CUDA when present), cpu or cuda",
-        choices=DEVICE_CHOICES,
-        read_only=True,
-    ),
-    ParamSpec(
-        "num_particles",
-        0,
-        "control particles taken from a state by farthest point "
-        "sampling; 0: the model's max_particles",
-        range=(0, 2000),
-        read_only=True,
-    ),
-    ParamSpec(
-        "max_steps",
-        500,
-        "most model steps (1 cm each) one request may ask for",
-        range=(1, 100000),
-        read_only=True,
-    ),
-]
+PARAMS = param_specs(SETTINGS)  # gs_gnn_dynamics.settings: the one table
 
 Response = PredictRollout.Response
 
@@ -77,18 +56,20 @@ class DynamicsNode(Node):
             self.params["device"],
             self.params["num_particles"],
             self.params["max_steps"],
+            (*self.params["workspace_x"], *self.params["workspace_y"]),
+            self.params["workspace_tolerance"],
         )
         self.latest_state: PointCloud2 | None = None
         self.latest_ee: PoseStamped | None = None
-        self.create_subscription(PointCloud2, "tracking/particles", self._on_particles, SENSOR_QOS)
-        self.create_subscription(PoseStamped, "robot/ee_pose", self._on_ee, SENSOR_QOS)
+        self.create_subscription(PointCloud2, TRACKING_PARTICLES, self._on_particles, SENSOR_QOS)
+        self.create_subscription(PoseStamped, EE_POSE, self._on_ee, SENSOR_QOS)
         self.latest_gaussians: PointCloud2 | None = None
         self.rig = None  # (names, viewmats (C, 4, 4), Ks (C, 3, 3), width, height)
         self.image_pubs: dict[str, object] = {}
-        self.create_subscription(PointCloud2, "tracking/gaussians", self._on_gaussians, SENSOR_QOS)
-        self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
-        self.pub = self.create_publisher(PredictedStates, "dynamics/predicted_states", STATE_QOS)
-        self.srv = self.create_service(PredictRollout, "dynamics/predict", self._on_predict)
+        self.create_subscription(PointCloud2, TRACKING_GAUSSIANS, self._on_gaussians, SENSOR_QOS)
+        self.create_subscription(CameraRig, CAMERAS_RIG, self._on_rig, LATCHED_QOS)
+        self.pub = self.create_publisher(PredictedStates, PREDICTED_STATES, STATE_QOS)
+        self.srv = self.create_service(PredictRollout, PREDICT_SERVICE, self._on_predict)
         self.get_logger().info(
             f"dynamics ready: model {self.predictor.checkpoint} on {self.predictor.device}, "
             f"{self.predictor.num_particles} particles max"
@@ -104,10 +85,12 @@ class DynamicsNode(Node):
         self.latest_gaussians = msg
 
     def _on_rig(self, msg: CameraRig) -> None:
+        """Validated rig (gs_common.ros.rig names the bad field); a bad rig is ignored and
+        the previous one kept."""
         try:
             names, intr, poses = rig_from_msg(msg)
         except ValueError as exc:
-            self.get_logger().error(f"ignoring cameras/rig: {exc}")
+            self.get_logger().error(f"ignoring {CAMERAS_RIG}: {exc}")
             return
         sizes = {(i.width, i.height) for i in intr}
         if len(sizes) != 1:
@@ -116,12 +99,16 @@ class DynamicsNode(Node):
         (w, h), f32 = sizes.pop(), torch.float32
         viewmats = torch.as_tensor(invert_transform(poses), dtype=f32)
         ks = torch.as_tensor(np.stack([i.K for i in intr]), dtype=f32)
-        self.rig = (names, viewmats, ks, w, h)
         for cam in names:
             if cam not in self.image_pubs:
-                self.image_pubs[cam] = self.create_publisher(
-                    Image, f"dynamics/predicted_image/{cam}", SENSOR_QOS
-                )
+                try:
+                    self.image_pubs[cam] = self.create_publisher(
+                        Image, predicted_image_topic(cam), SENSOR_QOS
+                    )
+                except Exception as exc:  # e.g. InvalidTopicNameException: keep serving
+                    self.get_logger().error(f"ignoring {CAMERAS_RIG}: camera {cam!r}: {exc}")
+                    return
+        self.rig = (names, viewmats, ks, w, h)
 
     def _render(self, positions: np.ndarray, stamp) -> str:
         """Render the final predicted state into every camera; returns a status note."""
@@ -165,7 +152,7 @@ class DynamicsNode(Node):
                     res,
                     Response.STATUS_NO_STATE,
                     "use_latest_observed is set but nothing has been received "
-                    "on tracking/particles yet",
+                    f"on {TRACKING_PARTICLES} yet",
                 )
             cloud = self.latest_state
         else:

@@ -11,8 +11,10 @@ import torch
 
 from gs_common.device import resolve_device
 from gs_common.pointsets import farthest_point_sampling, validated_points
+from gs_common.push import push_end, push_steps
+from gs_common.workcell import WORKSPACE, outside_box
 from gs_gnn_dynamics.checkpoint import load_checkpoint
-from gs_gnn_dynamics.rollout import predict_pushes, push_steps
+from gs_gnn_dynamics.rollout import predict_pushes
 
 MIN_POINTS = 4
 SHIPPED_MODEL = "rope"
@@ -42,7 +44,9 @@ class Predictor:
     """Loads a checkpoint and predicts particle trajectories under push sequences.
 
     num_particles: control particles taken from a given state (FPS with the model's minimum
-    spacing); 0 = the model's ``max_particles``. max_steps bounds a request's total steps.
+    spacing); 0 = the model's ``max_particles``. max_steps bounds a request's total steps;
+    pushes must start and end within ``workspace_tolerance`` [m] of the ``workspace`` box
+    (x_min, x_max, y_min, y_max) [m].
     """
 
     def __init__(
@@ -51,6 +55,8 @@ class Predictor:
         device: str = "auto",
         num_particles: int = 0,
         max_steps: int = 500,
+        workspace: tuple[float, float, float, float] = WORKSPACE,
+        workspace_tolerance: float = 0.02,
     ):
         self.device = resolve_device(device)
         path = checkpoint or shipped_checkpoint()
@@ -59,6 +65,8 @@ class Predictor:
         self.cfg = self.model.cfg
         self.num_particles = num_particles or self.cfg.max_particles
         self.max_steps = max_steps
+        self.workspace = tuple(float(v) for v in workspace)
+        self.workspace_tolerance = float(workspace_tolerance)
 
     def control_particles(self, points: np.ndarray) -> np.ndarray:
         """Validated control particles (N, 3) float32 from a state (M, 3) [m]."""
@@ -74,9 +82,14 @@ class Predictor:
         return pts[idx]
 
     def check_pushes(self, pushes: np.ndarray) -> np.ndarray:
+        """Validated pushes (P, 4) [m, m, rad, m]; raises InvalidRequestError naming the push
+        and field: non-finite values, lengths <= 0 or longer than ``max_steps`` allow, starts
+        or ends more than ``workspace_tolerance`` outside the workspace (the pusher could
+        not execute them; the model never saw them), more than ``max_steps`` steps in all."""
         p = np.asarray(pushes, np.float64).reshape(-1, 4)
         if len(p) == 0:
             raise InvalidRequestError("no pushes given (need at least one)")
+        longest = self.max_steps * self.cfg.step_length
         for i, (x, y, theta, length) in enumerate(p):
             if not all(math.isfinite(v) for v in (x, y, theta, length)):
                 raise InvalidRequestError(
@@ -84,6 +97,19 @@ class Predictor:
                 )
             if length <= 0:
                 raise InvalidRequestError(f"push {i} length {length} m must be > 0")
+            if length > longest:
+                raise InvalidRequestError(
+                    f"pushes[{i}].length = {length:g} m needs more model steps than allowed "
+                    f"(at most {self.max_steps} of {self.cfg.step_length} m)"
+                )
+            for what, (px, py) in (("start", (x, y)), ("end", push_end((x, y, theta, length)))):
+                out = outside_box(px, py, self.workspace)
+                if out > self.workspace_tolerance:
+                    x0, x1, y0, y1 = self.workspace
+                    raise InvalidRequestError(
+                        f"pushes[{i}] {what} ({px:.3f}, {py:.3f}) m is {out:.3f} m outside the "
+                        f"workspace x in [{x0}, {x1}], y in [{y0}, {y1}] m"
+                    )
         steps = sum(push_steps(float(v), self.cfg.step_length) for v in p[:, 3])
         if steps > self.max_steps:
             raise InvalidRequestError(f"pushes need {steps} model steps; at most {self.max_steps}")

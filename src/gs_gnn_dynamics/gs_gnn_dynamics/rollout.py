@@ -1,33 +1,21 @@
-"""Batched rollouts and push -> tool-path conversion.
+"""Batched rollouts of the learned dynamics: along tool paths (training, evaluation) and
+under push sequences (the predict service, the planners).
 
-A push (x, y, theta, length) moves the tool in a straight line at ``push_height``; the model
-steps once per ``step_length`` of travel (the last step of a push is shortened so that it
-ends exactly at the push's end).
+Push geometry (push -> tool path, steps) is gs_common.push: the tool moves in a straight
+line at ``push_height``; the model steps once per ``step_length`` of travel (the last step
+of a push is shortened so that it ends exactly at the push's end).
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from gs_common.push import batch_push_steps, tool_paths
 from gs_gnn_dynamics.model import ParticleDynamics
-
-
-def push_steps(length: float, step_length: float) -> int:
-    """Number of model steps of a push of ``length`` [m] (at least 1)."""
-    return max(1, math.ceil(length / step_length - 1e-6))
-
-
-def push_tool_path(push, height: float, step_length: float) -> np.ndarray:
-    """Tool positions (S + 1, 3) [m] along one push (x, y, theta, length)."""
-    x, y, theta, length = (float(v) for v in push)
-    s = push_steps(length, step_length)
-    travel = np.minimum(np.arange(s + 1) * step_length, length)
-    d = np.array([math.cos(theta), math.sin(theta)])
-    xy = np.array([x, y]) + travel[:, None] * d
-    return np.concatenate([xy, np.full((s + 1, 1), height)], 1)
 
 
 def rollout(
@@ -67,31 +55,99 @@ def rollout(
     return torch.stack(states, 1)
 
 
+@dataclasses.dataclass
+class PushRollout:
+    """Predicted trajectories of B push sequences.
+
+    states: (B, T + 1, N, 3) particle positions [m], step 0 = start state;
+    tool: (B, T + 1, 3) tool positions [m]; push_start_step: (H,) model step at which push h
+    starts (the same for every sample: segments are padded to the batch's longest push);
+    pushes: (B, H, 4) the pushes rolled out; end_step: (B, H) step at which each sample's
+    push h ends (after it only padding follows: the model would keep extrapolating the
+    object's recent motion there, so a sample's state is read at its own end step).
+    """
+
+    states: torch.Tensor
+    tool: torch.Tensor
+    push_start_step: list[int]
+    pushes: torch.Tensor
+    end_step: torch.Tensor
+
+    def at_end(self, h: int) -> torch.Tensor:
+        """(B, N, 3) predicted states [m] at the end of each sample's push h."""
+        b = torch.arange(self.states.shape[0], device=self.states.device)
+        return self.states[b, self.end_step[:, h]]
+
+    @property
+    def final(self) -> torch.Tensor:
+        """(B, N, 3) predicted states [m] at the end of each sample's last push."""
+        return self.at_end(self.end_step.shape[1] - 1)
+
+
+@torch.no_grad()
+def rollout_pushes(
+    model: ParticleDynamics,
+    particles: torch.Tensor,
+    pushes: torch.Tensor,
+    height: float | None = None,
+    to_push: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+) -> PushRollout:
+    """Roll B samples forward under their push sequences (the one push rollout of the
+    project: the predict service calls it with B = 1, the planners with their samples).
+
+    particles: (N, 3) or (B, N, 3) start state [m]; pushes: (B, H, 4) or (B, 4);
+    height: tool height [m] (None: the model's ``push_height``). Between consecutive pushes
+    the object is at rest (history reset); in a batch, tool paths are padded to the longest
+    push by repeating the last position (zero action).
+    to_push(h, actions (B, 4), state (B, N, 3)) -> pushes (B, 4): optional conversion of
+    planner actions into pushes on the (predicted) state at push h's start.
+    """
+    cfg = model.cfg
+    h_tool = cfg.push_height if height is None else height
+    dev = next(model.parameters()).device
+    if pushes.dim() == 2:
+        pushes = pushes[:, None]
+    b, h, _ = pushes.shape
+    dtype = torch.float32
+    x = particles.to(dev, dtype)
+    if x.dim() == 2:
+        x = x[None].expand(b, -1, -1).contiguous()
+    pushes = pushes.to(dev, dtype)
+    states, tools, starts, done, ends, step = [x[:, None]], [], [], [], [], 0
+    idx = torch.arange(b, device=dev)
+    for k in range(h):
+        pk = pushes[:, k] if to_push is None else to_push(k, pushes[:, k], x).to(dtype)
+        done.append(pk)
+        path = tool_paths(pk, h_tool, cfg.step_length)
+        traj = rollout(model, x, path)  # (B, S + 1, N, 3)
+        own = batch_push_steps(pk, cfg.step_length).clamp(max=path.shape[1] - 1)  # unpadded
+        starts.append(step)
+        ends.append(step + own)
+        step += path.shape[1] - 1
+        states.append(traj[:, 1:])
+        tools.append(path if k == 0 else path[:, 1:])
+        x = traj[idx, own]  # the object at rest after its own push, not the padding
+    return PushRollout(
+        torch.cat(states, 1),
+        torch.cat(tools, 1),
+        starts,
+        torch.stack(done, 1),
+        torch.stack(ends, 1),
+    )
+
+
 def predict_pushes(
     model: ParticleDynamics, points: np.ndarray, pushes: np.ndarray, height: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Predict one state (N, 3) [m] under a sequence of pushes (P, 4).
-
-    Between pushes the object is at rest (the history is reset). Returns (positions
-    (T + 1, N, 3), tool positions (T + 1, 3), push start steps (P,)). Step 0 = start state.
-    """
-    cfg = model.cfg
-    h = cfg.push_height if height is None else height
+    """Predict one state (N, 3) [m] under a sequence of pushes (P, 4): ``rollout_pushes``
+    with a batch of 1. Returns (positions (T + 1, N, 3), tool positions (T + 1, 3), push
+    start steps (P,)). Step 0 = start state."""
     dev = next(model.parameters()).device
-    x = torch.as_tensor(np.asarray(points, np.float32), device=dev)[None]
-    out_x, out_tool, starts = [x[0].cpu().numpy()], [], []
-    step = 0
-    with torch.no_grad():
-        for push in np.asarray(pushes, np.float64).reshape(-1, 4):
-            path = torch.as_tensor(
-                push_tool_path(push, h, cfg.step_length), dtype=x.dtype, device=dev
-            )
-            states = rollout(model, x, path[None])
-            starts.append(step)
-            step += len(path) - 1
-            out_x.extend(states[0, 1:].cpu().numpy())
-            if not out_tool:
-                out_tool.append(path[0].cpu().numpy())
-            out_tool.extend(path[1:].cpu().numpy())
-            x = states[:, -1]
-    return np.stack(out_x), np.stack(out_tool), np.array(starts, np.int64)
+    x = torch.as_tensor(np.asarray(points, np.float32), device=dev)
+    p = torch.as_tensor(np.asarray(pushes, np.float32).reshape(1, -1, 4), device=dev)
+    ro = rollout_pushes(model, x, p, height)
+    return (
+        ro.states[0].cpu().numpy(),
+        ro.tool[0].cpu().numpy(),
+        np.array(ro.push_start_step, np.int64),
+    )

@@ -1,11 +1,12 @@
 import numpy as np
 import torch
 
+from gs_common.push import tool_paths
 from gs_gnn_dynamics.config import DynamicsConfig
 from gs_gnn_dynamics.data import make_windows, trajectory_segments
 from gs_gnn_dynamics.graph import build_graph
 from gs_gnn_dynamics.model import ParticleDynamics
-from gs_gnn_dynamics.rollout import predict_pushes, push_tool_path, rollout
+from gs_gnn_dynamics.rollout import predict_pushes, rollout
 from gs_gnn_dynamics.synthetic import synthetic_push
 from gs_gnn_dynamics.train import window_loss
 
@@ -38,14 +39,8 @@ def test_batched_rollout_equals_single_rollouts():
     pts = torch.rand(b, n, 3) * torch.tensor([0.3, 0.3, 0.01])
     mask = torch.ones(b, n, dtype=torch.bool)
     mask[2, 9:] = False
-    paths = torch.stack(
-        [
-            torch.as_tensor(
-                push_tool_path((0.05 * i, 0.0, 0.7 * i, 0.06), 0.005, 0.01), dtype=torch.float32
-            )
-            for i in range(b)
-        ]
-    )
+    pushes = torch.tensor([[0.05 * i, 0.0, 0.7 * i, 0.06] for i in range(b)])
+    paths = tool_paths(pushes, 0.005, 0.01)
     with torch.no_grad():
         batched = rollout(model, pts, paths, mask)
         for i in range(b):

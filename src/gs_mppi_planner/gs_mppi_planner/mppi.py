@@ -1,7 +1,7 @@
 """Push planners over the learned dynamics: iterative MPPI (ours) and the two baselines of
 the task benchmark. ROS-free.
 
-All planners answer one decision (:class:`~gs_mppi_planner.costs.PlanProblem`) with a
+All planners answer one decision (:class:`~gs_mppi_planner.problem.PlanProblem`) with a
 :class:`PlanResult` and spend a fixed number of model rollouts per decision (``budget``):
 
 - :class:`MPPIPlanner`: iterative MPPI (Williams et al. 2017, information-theoretic MPC):
@@ -25,16 +25,13 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from gs_mppi_planner.costs import (
-    CostConfig,
-    PlanProblem,
+from gs_mppi_planner.costs import CostConfig, push_penalties, shape_cost, wrap_angle
+from gs_mppi_planner.problem import PlanProblem
+from gs_mppi_planner.proposals import (
     aim_pushes,
     depth_range,
     heuristic_action,
     propose_actions,
-    push_penalties,
-    shape_cost,
-    wrap_angle,
 )
 from gs_mppi_planner.push_model import PushModel, Rollout
 
@@ -53,7 +50,7 @@ class MPPIConfig:
     (budget = K x iterations x horizon model rollouts); horizon: pushes per plan (H);
     temperature: lambda relative to the spread (median - min) of each iteration's costs;
     noise: initial std of the perturbation of the action (aim x [m], aim y [m], theta [rad],
-    depth [m]) (see costs.aim_pushes);
+    depth [m]) (see proposals.aim_pushes);
     noise_decay: factor per iteration; explore_fraction / explore_later: share of the first /
     later iterations' samples drawn from the object-aware proposal (a mixture proposal; the
     rest perturb the mean): the cost over contact points is multi-modal and rugged (the

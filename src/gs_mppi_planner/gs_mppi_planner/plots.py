@@ -4,10 +4,12 @@ Matplotlib with the Agg backend (headless)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
+
+from gs_common.push import push_end
+from gs_common.workcell import WORKSPACE
 
 COLORS = {"mppi": "tab:red", "shooting": "tab:blue", "pytorch_mppi": "tab:green"}
 LABELS = {
@@ -96,7 +98,7 @@ def save_topdown(
     title: str = "",
     push=None,
     predicted: np.ndarray | None = None,
-    workspace: tuple[float, float, float, float] = (-0.22, 0.22, -0.25, 0.25),
+    workspace: tuple[float, float, float, float] = WORKSPACE,
 ) -> None:
     """Top-down view: observed points (M, 3), target (T, 3), optional planned push
     (x, y, theta, length) and predicted final particles (N, 3), workspace box [m]."""
@@ -112,10 +114,10 @@ def save_topdown(
             label="predicted",
         )  # fmt: skip
     if push is not None:
-        x, y, th, ln = (float(v) for v in push)
+        x, y = float(push[0]), float(push[1])
         ax.annotate(
             "",
-            xy=(x + ln * math.cos(th), y + ln * math.sin(th)),
+            xy=push_end(push),
             xytext=(x, y),
             arrowprops={"arrowstyle": "->", "color": "tab:red", "lw": 2},
         )

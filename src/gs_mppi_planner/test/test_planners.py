@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gs_gnn_dynamics.rollout import predict_pushes
-from gs_mppi_planner.costs import CostConfig, make_problem, shape_cost
+from gs_mppi_planner.costs import CostConfig, shape_cost
 from gs_mppi_planner.mppi import (
     MPPIConfig,
     MPPIPlanner,
@@ -15,6 +15,7 @@ from gs_mppi_planner.mppi import (
     RandomShootingPlanner,
     make_planner,
 )
+from gs_mppi_planner.problem import make_problem
 from gs_mppi_planner.targets import object_length, straight_line
 
 SMALL = MPPIConfig(num_samples=16, iterations=3, seed=3)
@@ -25,7 +26,8 @@ def _problem(model, rope):
     return make_problem(model.control_particles(rope), rope, target)
 
 
-def test_batched_prediction_matches_the_dynamics_package(model, curved_rope):
+def test_batched_prediction_matches_batch_one_predictions(model, curved_rope):
+    """The planners' batch (padded to the longest push) = the predict service's batch of 1."""
     parts = model.control_particles(curved_rope)
     pushes = np.array([[0.0, -0.08, math.pi / 2, 0.10], [0.05, -0.09, 1.4, 0.157]])
     ro = model.predict(torch.as_tensor(parts), torch.as_tensor(pushes, dtype=torch.float32))

@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from gs_mppi_planner.costs import (
-    CostConfig,
-    aim_pushes,
-    heuristic_action,
-    make_problem,
-    project_pushes,
-    propose_actions,
-    push_penalties,
-    shape_cost,
-)
+from gs_mppi_planner.costs import CostConfig, project_pushes, push_penalties, shape_cost
+from gs_mppi_planner.problem import make_problem
+from gs_mppi_planner.proposals import aim_pushes, heuristic_action, propose_actions
 from gs_mppi_planner.targets import (
     InvalidTargetError,
     check_target,

@@ -21,12 +21,12 @@ from mcap_ros2.writer import Writer
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import matrix_to_quat
 from gs_common.image import encode_image
+from gs_common.names import GT_POINTS_TOPIC
 from gs_common.pointcloud import pack_points
 from gs_sim.msg_schemas import schema_name, schema_text
 
 FORMAT_NAME = "gs_dynamics.sim_episode"
 FORMAT_VERSION = 1
-GT_POINTS_TOPIC = "sim/ground_truth/object_points"
 PUSH_TOPIC = "robot/executed_push"
 DEPTH_SCALE = 0.001
 

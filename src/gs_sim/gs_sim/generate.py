@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import gs_sim  # noqa: F401  (MUJOCO_GL)
+from gs_common.push import push_direction
 from gs_sim.episode_writer import EpisodeWriter
 from gs_sim.push import PushGoal, PushRejected, validate_push
 from gs_sim.rig_renderer import RigRenderer
@@ -45,7 +46,7 @@ def sample_push(
     for _ in range(sampling.max_tries):
         target = pts[rng.integers(len(pts))]
         theta = rng.uniform(-math.pi, math.pi)
-        direction = np.array([math.cos(theta), math.sin(theta)])
+        direction = push_direction(theta)
         start = target.copy()
         for _ in range(100):  # walk back until the pusher clears the object
             if np.min(np.linalg.norm(pts - start, axis=1)) >= clear:

@@ -8,6 +8,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
+from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 from gs_sim.camera_rig import RigCamera
 from gs_sim.objects import FLEX_NAME, ObjectInstance, object_mjcf
 from gs_sim.robot_xarm import ARM_PREFIX, JOINT_NAMES, TIP_SITE, PusherTool, xarm7_spec
@@ -19,10 +20,10 @@ OBJECT_RGBA = {"rope": "0.9 0.4 0.1 1", "cloth": "0.15 0.35 0.8 1", "toy": "0.55
 class Workspace:
     """Axis-aligned box the pusher tip may move in [m] (world frame)."""
 
-    x_min: float = -0.22
-    x_max: float = 0.22
-    y_min: float = -0.25
-    y_max: float = 0.25
+    x_min: float = WORKSPACE_X[0]
+    x_max: float = WORKSPACE_X[1]
+    y_min: float = WORKSPACE_Y[0]
+    y_max: float = WORKSPACE_Y[1]
     z_max: float = 0.15
 
     def validate(self) -> None:
@@ -43,7 +44,7 @@ class SceneConfig:
     cameras: tuple[RigCamera, ...]
     obj: ObjectInstance
     workspace: Workspace = Workspace()
-    arm_base: tuple[float, float] = (-0.40, 0.0)
+    arm_base: tuple[float, float] = ARM_BASE
     tool: PusherTool = dataclasses.field(default_factory=PusherTool)
     timestep: float = 0.002
     table_half: tuple[float, float] = (0.45, 0.5)

@@ -10,6 +10,7 @@ import dataclasses
 import math
 from typing import Any
 
+from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 from gs_sim.camera_rig import DEFAULT_FOVY_DEG, RigLayout
 from gs_sim.objects import OBJECT_TYPES, default_params
 from gs_sim.push import PushLimits
@@ -46,10 +47,10 @@ SETTINGS: dict[str, tuple[Any, str, Any]] = {
     "camera_half_extent": (0.42, "|x| = |y| of the corner cameras [m]", (0.05, 3.0)),
     "camera_height": (0.55, "camera height above the table [m]", (0.05, 3.0)),
     "depth_noise": (False, "apply the RealSense-like depth noise / dropout model", None),
-    "workspace_x": ([-0.22, 0.22], "workspace x range of the pusher tip [m]", None),
-    "workspace_y": ([-0.25, 0.25], "workspace y range of the pusher tip [m]", None),
+    "workspace_x": (list(WORKSPACE_X), "workspace x range of the pusher tip [m]", None),
+    "workspace_y": (list(WORKSPACE_Y), "workspace y range of the pusher tip [m]", None),
     "workspace_z_max": (0.15, "maximum push height [m]", (0.001, 0.5)),
-    "arm_base": ([-0.40, 0.0], "xy of the xArm7 base on the table [m]", None),
+    "arm_base": (list(ARM_BASE), "xy of the xArm7 base on the table [m]", None),
     "default_push_height": (0.005, "tip height when a goal gives height <= 0 [m]", (0.0005, 0.2)),
     "default_push_speed": (0.05, "tip speed when a goal gives speed <= 0 [m/s]", (0.001, 0.5)),
     "max_push_speed": (0.3, "fastest accepted push [m/s]", (0.001, 2.0)),

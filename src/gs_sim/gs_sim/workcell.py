@@ -10,6 +10,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
+from gs_common.workcell import ARM_BASE
 from gs_sim.camera_rig import RigCamera, RigLayout, corner_rig
 from gs_sim.ik import PusherIK
 from gs_sim.objects import ObjectParams, default_params, sample_object
@@ -32,7 +33,7 @@ class WorkcellConfig:
     workspace: Workspace = dataclasses.field(default_factory=Workspace)
     limits: PushLimits = dataclasses.field(default_factory=PushLimits)
     tool: PusherTool = dataclasses.field(default_factory=PusherTool)
-    arm_base: tuple[float, float] = (-0.40, 0.0)
+    arm_base: tuple[float, float] = ARM_BASE
     fps: float = 15.0
     timestep: float = 0.002
     settle_time: float = 0.5

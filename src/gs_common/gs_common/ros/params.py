@@ -7,7 +7,6 @@ given at start-up and rejects bad runtime changes with a reason that names the v
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,8 @@ from rcl_interfaces.msg import (
     SetParametersResult,
 )
 from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+
+from gs_common.settings import check_value
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,7 @@ class ParamSpec:
 
     def validate(self, value: Any) -> str | None:
         """None if ``value`` is acceptable, else a message naming the parameter and value."""
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"parameter '{self.name}' must be finite, got {value}"
-        if self.range is not None and not (self.range[0] <= value <= self.range[1]):
-            return (
-                f"parameter '{self.name}' = {value!r} is outside [{self.range[0]}, {self.range[1]}]"
-            )
-        if self.choices is not None and value not in self.choices:
-            return f"parameter '{self.name}' = {value!r} is not one of {list(self.choices)}"
-        if self.check is not None:
-            problem = self.check(value)
-            if problem:
-                return f"parameter '{self.name}' = {value!r}: {problem}"
-        return None
+        return check_value(f"parameter '{self.name}'", value, self.range, self.choices, self.check)
 
     def descriptor(self) -> ParameterDescriptor:
         desc = ParameterDescriptor(description=self.description, read_only=self.read_only)
@@ -106,3 +95,12 @@ def declare_params(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
 
     node.add_on_set_parameters_callback(on_set)
     return values
+
+
+def param_specs(table) -> list[ParamSpec]:
+    """ROS parameters of a settings table (gs_common.settings.Setting rows): the
+    description carries the unit."""
+    return [
+        ParamSpec(s.name, s.default, s.help, s.range, s.choices, s.check, s.read_only)
+        for s in table
+    ]

@@ -7,16 +7,16 @@ import pytest
 
 pytest.importorskip("mujoco", reason="MuJoCo is not installed")
 
-from gs_mppi_planner.bench import parse_seeds, run_bench
+from gs_evaluation.plan_bench import parse_seeds, run_bench
+from gs_evaluation.plan_episode import EpisodeConfig, run_episode
 from gs_mppi_planner.costs import CostConfig
-from gs_mppi_planner.episode import EpisodeConfig, run_episode
 from gs_mppi_planner.mppi import MPPIConfig, MPPIPlanner
 from gs_mppi_planner.plots import padded_errors, success_curve
 
 
 def test_episode_reduces_the_error(model):
     planner = MPPIPlanner(model, CostConfig(), MPPIConfig(num_samples=16, iterations=2))
-    r = run_episode(planner, model, 1003, EpisodeConfig(max_pushes=2, tolerance=1e-4))
+    r = run_episode(planner, 1003, EpisodeConfig(max_pushes=2, tolerance=1e-4))
     assert len(r.errors) == 3 and len(r.pushes) == 2 and r.rejected == 0
     assert r.errors[-1] < r.errors[0] - 0.005  # measured: 44 -> ~25 mm
     assert all(lat > 0 for lat in r.latencies) and r.rollouts == [32, 32]

@@ -2,7 +2,7 @@
 
 Used by the bringup's demo (``make demo``)::
 
-    from gs_mppi_planner.demo_client import straighten_rope
+    from gs_evaluation.demo_client import straighten_rope
     result = straighten_rope(node, executor, out_dir="out/demo/planning", oracle=True)
 
 Every plan the planner publishes on ``dynamics/predicted_states`` (one per push) becomes a
@@ -21,6 +21,13 @@ import numpy as np
 from rclpy.action import ActionClient
 from sensor_msgs.msg import PointCloud2
 
+from gs_common.names import (
+    GT_POINTS_TOPIC,
+    PLAN_ACTION,
+    PLANNER_TARGET,
+    PREDICTED_STATES,
+    TRACKING_PARTICLES,
+)
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
 from gs_dynamics_interfaces.action import Plan
@@ -68,7 +75,7 @@ def straighten_rope(
     Returns the result, or None when the server or the state did not come up in time."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    topic = "sim/ground_truth/object_points" if oracle else "tracking/particles"
+    topic = GT_POINTS_TOPIC if oracle else TRACKING_PARTICLES
     seen: dict[str, object] = {"state": None, "target": None}
     plans: list[tuple[PredictedStates, np.ndarray | None]] = []
 
@@ -83,13 +90,13 @@ def straighten_rope(
 
     subs = [
         node.create_subscription(PointCloud2, topic, on_state, SENSOR_QOS),
-        node.create_subscription(PointCloud2, "planner/target", on_target, LATCHED_QOS),
-        node.create_subscription(PredictedStates, "dynamics/predicted_states", on_plan, STATE_QOS),
+        node.create_subscription(PointCloud2, PLANNER_TARGET, on_target, LATCHED_QOS),
+        node.create_subscription(PredictedStates, PREDICTED_STATES, on_plan, STATE_QOS),
     ]
-    client = ActionClient(node, Plan, "planner/plan")
+    client = ActionClient(node, Plan, PLAN_ACTION)
     try:
         if not _spin_until(executor, client.server_is_ready, 60.0):
-            log("planner/plan is not available")
+            log(f"{PLAN_ACTION} is not available")
             return None
         if yaw is None:
             if not _spin_until(executor, lambda: seen["state"] is not None, 30.0):

@@ -11,35 +11,39 @@ import sys
 import time
 from pathlib import Path
 
-from gs_common.device import DEVICE_CHOICES
-from gs_mppi_planner.costs import COST_KINDS, CostConfig
-from gs_mppi_planner.episode import TASKS, EpisodeConfig
+from gs_common.settings import add_cli_option, resolve
+from gs_evaluation.plan_episode import TASKS, EpisodeConfig
+from gs_mppi_planner.costs import CostConfig
 from gs_mppi_planner.mppi import PLANNERS, MPPIConfig
+from gs_mppi_planner.settings import SETTINGS, configs
+
+# command-line option -> planner setting (defaults, types, choices and help from the table)
+OPTIONS = {
+    "--max-pushes": "default_max_pushes",
+    "--samples": "num_samples",
+    "--iterations": "iterations",
+    "--horizon": "horizon",
+    "--cost": "cost",
+    "--threshold": "default_tolerance",
+    "--device": "device",
+    "--checkpoint": "checkpoint",
+}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", default="rope_straighten", choices=TASKS)
-    p.add_argument("--max-pushes", type=int, default=8)
-    p.add_argument("--samples", type=int, default=64, help="K samples per MPPI iteration")
-    p.add_argument("--iterations", type=int, default=4, help="MPPI iterations per decision")
-    p.add_argument("--horizon", type=int, default=1, help="pushes per plan")
-    p.add_argument("--cost", default="chamfer", choices=COST_KINDS)
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=0.015,
-        help="success threshold = MPC tolerance [m] (Chamfer distance)",
-    )
-    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
-    p.add_argument("--checkpoint", default="", help="dynamics checkpoint (default: shipped)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: default)")
+    for flag, name in OPTIONS.items():
+        add_cli_option(p, SETTINGS, name, flag)
+    # one thread by default: decision latencies comparable between runs and machines
+    add_cli_option(p, SETTINGS, "torch_threads", "--threads", default=1)
     p.add_argument("--out", default="out/plan_bench")
 
 
 def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
-    episode = EpisodeConfig(max_pushes=args.max_pushes, tolerance=args.threshold)
-    mppi = MPPIConfig(num_samples=args.samples, iterations=args.iterations, horizon=args.horizon)
-    cost = CostConfig(kind=args.cost)
+    """Episode, MPPI and cost configs: the planner's settings table with the options."""
+    s = resolve(SETTINGS, {name: getattr(args, name) for name in OPTIONS.values()})
+    cost, mppi, _ = configs(s)
+    episode = EpisodeConfig(max_pushes=s["default_max_pushes"], tolerance=s["default_tolerance"])
     mppi.validate()
     cost.validate()
     return episode, mppi, cost
@@ -48,10 +52,10 @@ def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
 def _bench(args) -> int:
     import torch
 
-    from gs_mppi_planner.bench import parse_seeds, run_bench, summary_markdown
+    from gs_evaluation.plan_bench import parse_seeds, run_bench, summary_markdown
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
     try:
         seeds = parse_seeds(args.seeds)
         planners = [p.strip() for p in args.planners.split(",") if p.strip()]
@@ -72,7 +76,7 @@ def _bench(args) -> int:
         episode,
         mppi,
         cost,
-        args.threshold,
+        args.default_tolerance,
         args.device,
         args.checkpoint,
         images=args.images,
@@ -90,17 +94,17 @@ def _bench(args) -> int:
 def _episode(args) -> int:
     import torch
 
-    from gs_mppi_planner.episode import run_episode
+    from gs_evaluation.plan_episode import run_episode
     from gs_mppi_planner.mppi import make_planner
     from gs_mppi_planner.plots import save_topdown
     from gs_mppi_planner.push_model import PushModel
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
     episode, mppi, cost = _configs(args)
     model = PushModel(args.checkpoint, args.device)
     planner = make_planner(args.planner, model, cost, mppi)
-    r = run_episode(planner, model, args.seed, episode, args.task, log=print)
+    r = run_episode(planner, args.seed, episode, args.task, log=print)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_topdown(

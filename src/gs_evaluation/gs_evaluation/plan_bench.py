@@ -1,7 +1,8 @@
-"""Task benchmark (``gs-plan bench``): the full simulator + learned dynamics + planner loop,
-headless and in-process, for several planners on the same seeds with the same budget per
-decision. Writes ``results.json``, ``summary.md`` and the Fig. 5 plots
-(``error_vs_pushes.png``, ``success_vs_threshold.png``)."""
+"""Task benchmark (``gs-plan bench``): the full simulator + learned dynamics + planner
+loop (gs_mppi_planner.mpc.run_mpc, the loop of the planner node), headless and in-process,
+for several planners on the same seeds with the same budget per decision. Writes
+``results.json``, ``summary.md`` and the Fig. 5 plots (``error_vs_pushes.png``,
+``success_vs_threshold.png``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gs_evaluation.plan_episode import EpisodeConfig, EpisodeResult, run_episode
 from gs_mppi_planner.costs import CostConfig
-from gs_mppi_planner.episode import EpisodeConfig, EpisodeResult, run_episode
 from gs_mppi_planner.mppi import MPPIConfig, make_planner
 from gs_mppi_planner.plots import (
     LABELS,
@@ -175,7 +176,7 @@ def run_bench(
     t0 = time.monotonic()
     for seed in seeds:
         for p in planners:
-            r = run_episode(objs[p], model, seed, episode, task)
+            r = run_episode(objs[p], seed, episode, task)
             results.append(r)
             log(
                 f"seed {seed} {p:>12}: error {r.errors[0] * 1000:5.1f} -> "

@@ -1,22 +1,30 @@
 """Headless MPC episodes: the simulator core (gs_sim.workcell, in-process, no ROS), the
 learned dynamics and a planner, with the simulator's ground truth as the observed state.
 
-The loop is the node's execute loop without the middleware: observe -> plan a push ->
-execute it in the simulator -> let the object settle -> observe -> re-plan, until the
-error is below the tolerance or the push budget is spent.
+The loop is the planner node's loop, gs_mppi_planner.mpc.run_mpc, with the simulator as
+its environment (:class:`SimEnvironment`): observe -> plan a push -> execute it in the
+simulator -> let the object settle -> observe -> re-plan, until the task error is at most
+the tolerance or the push budget is spent.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 
 from gs_common.pointsets import chamfer_distance
-from gs_mppi_planner.costs import CostConfig, make_problem, shape_cost
+from gs_common.push import push_end
+from gs_mppi_planner.mpc import (
+    Environment,
+    Goal,
+    GoalLimits,
+    MPCConfig,
+    Outcome,
+    PushRejected,
+    run_mpc,
+)
 from gs_mppi_planner.mppi import SamplingPlanner
-from gs_mppi_planner.push_model import PushModel, push_end
 from gs_mppi_planner.targets import object_length, principal_yaw, straight_line
 
 TASKS = ("rope_straighten",)
@@ -109,72 +117,79 @@ def settle(wc, cfg: EpisodeConfig) -> int:
     return cfg.settle_max_frames
 
 
+class SimEnvironment(Environment):
+    """The MPC loop's world in the in-process simulator: ground-truth observations, pushes
+    validated and executed by the simulator core (a refused push moves nothing)."""
+
+    def __init__(self, wc, cfg: EpisodeConfig, log=None, label: str = ""):
+        self.wc, self.cfg, self.log, self.label = wc, cfg, log, label
+
+    def check_stop(self) -> None:
+        pass  # nothing cancels a benchmark episode
+
+    def observe(self) -> np.ndarray:
+        return self.wc.object_points()
+
+    def execute_push(self, push: np.ndarray) -> None:
+        from gs_sim.push import PushRejected as SimPushRejected
+        from gs_sim.push import validate_push
+
+        wc = self.wc
+        try:
+            goal = validate_push(
+                push[:2], push_end(push), 0.0, self.cfg.push_speed, wc.config.workspace,
+                wc.config.limits,
+            )  # fmt: skip
+            wc.start_push(goal)
+        except SimPushRejected as exc:
+            if self.log:
+                self.log(f"  {self.label}: push rejected by the simulator: {exc}")
+            raise PushRejected(str(exc)) from exc
+        while wc.busy:
+            wc.step_frame()
+
+    def settled(self) -> np.ndarray:
+        settle(self.wc, self.cfg)
+        return self.wc.object_points()
+
+
 def run_episode(
     planner: SamplingPlanner,
-    model: PushModel,
     seed: int,
     cfg: EpisodeConfig = EpisodeConfig(),
     task: str = "rope_straighten",
     log=None,
 ) -> EpisodeResult:
     """One seeded episode of ``task`` with ``planner`` (reset and re-seeded with ``seed``)."""
-    from gs_sim.push import PushRejected, validate_push
-
     if task not in TASKS:
         raise ValueError(f"task {task!r} is not one of {list(TASKS)}")
     wc = make_workcell(seed)
     ws = wc.config.workspace
-    cost_cfg: CostConfig = planner.cost_cfg
-    planner.reset(seed)
+    box = (ws.x_min, ws.x_max, ws.y_min, ws.y_max)
     pts = wc.object_points()
     # the target at the vertices' count: the cost needs no resampling, the metric is exact
-    target = rope_straighten_target(pts, (ws.x_min, ws.x_max, ws.y_min, ws.y_max), len(pts))
-    metric_target = target
-    errors, costs, pushes, lat, pred, rolls = [], [], [], [], [], []
-    rejected = 0
-    prev_push = None
-    for k in range(cfg.max_pushes + 1):
-        pts = wc.object_points()
-        particles = model.control_particles(pts)
-        problem = make_problem(particles, pts, target, model.device, prev_push)
-        errors.append(task_error(pts, metric_target))
-        costs.append(float(shape_cost(problem.particles[None], problem, cost_cfg.kind)[0]))
-        if log:
-            log(f"  seed {seed} {planner.name} push {k}: error {errors[-1] * 1000:.1f} mm")
-        if errors[-1] < cfg.tolerance or k == cfg.max_pushes:
-            break
-        t0 = time.perf_counter()
-        plan = planner.plan(problem)
-        lat.append(time.perf_counter() - t0)
-        pred.append(plan.shape_cost)
-        rolls.append(plan.rollouts)
-        push = plan.pushes[0]
-        pushes.append([float(v) for v in push])
-        prev_push = push
-        try:
-            goal = validate_push(
-                push[:2], push_end(push), 0.0, cfg.push_speed, ws, wc.config.limits
-            )
-            wc.start_push(goal)
-        except PushRejected as exc:
-            rejected += 1
-            if log:
-                log(f"  seed {seed} {planner.name}: push rejected by the simulator: {exc}")
-            continue
-        while wc.busy:
-            wc.step_frame()
-        settle(wc, cfg)
+    target = rope_straighten_target(pts, box, len(pts))
+    goal = Goal(target_points=target, max_pushes=cfg.max_pushes, tolerance=cfg.tolerance)
+    limits = GoalLimits(workspace=box, max_pushes_limit=max(cfg.max_pushes, 1))
+    mpc = MPCConfig(limits=limits, seed=seed, skip_rejected_pushes=True)
+    env = SimEnvironment(wc, cfg, log, f"seed {seed} {planner.name}")
+    r = run_mpc(env, planner, goal, mpc, metric=task_error)
+    if r.outcome not in (Outcome.SUCCEEDED, Outcome.MAX_PUSHES):
+        raise RuntimeError(f"seed {seed} {planner.name}: {r.outcome.value}: {r.message}")
+    if log:
+        for k, e in enumerate(r.errors):
+            log(f"  seed {seed} {planner.name} push {k}: error {e * 1000:.1f} mm")
     return EpisodeResult(
         planner=planner.name,
         seed=seed,
-        errors=errors,
-        costs=costs,
-        pushes=pushes,
-        latencies=lat,
-        predicted=pred,
-        rollouts=rolls,
-        rejected=rejected,
-        success=errors[-1] < cfg.tolerance,
-        target=metric_target,
+        errors=r.errors,
+        costs=r.costs,
+        pushes=[[float(v) for v in p] for p in r.pushes],
+        latencies=r.latencies,
+        predicted=r.predicted,
+        rollouts=r.rollouts,
+        rejected=r.rejected,
+        success=r.errors[-1] <= cfg.tolerance,
+        target=target,
         final_points=wc.object_points(),
     )
