@@ -1,8 +1,9 @@
 """Parameters of ``push_executor`` (name -> default, description, range or choices) and
 their conversion to the core's objects. ROS-free.
 
-The workspace box and arm base default to gs_sim's settings (src/gs_sim/gs_sim/settings.py)
-so the executor and the simulated workcell agree out of the box.
+The workspace box and arm base default to the workcell's single source (gs_common.workcell,
+which the simulator reads too), so the executor and the simulated workcell agree out of the
+box; a real cell sets its own in config/push_executor.yaml.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 from gs_push_executor.backends import BACKENDS
 from gs_push_executor.execution import SupervisionConfig
 from gs_push_executor.motion import MotionLimits, Workspace
@@ -27,11 +29,11 @@ SETTINGS: dict[str, tuple[Any, str, Any]] = {
     "end_link": ("", "link the pusher is mounted on ('' = the preset's flange)", None),
     "tool_length": (0.12, "pusher tip distance from end_link along its z axis [m]", (0.0, 1.0)),
     "home": ([0.0], "IK fallback posture [rad] ([0.0] = the preset's)", None),
-    "arm_base": ([-0.40, 0.0], "xy of the arm base in world [m] (gs_sim: arm_base)", None),
+    "arm_base": (list(ARM_BASE), "xy of the arm base in world [m]", None),
     "arm_base_z": (0.0, "height of the arm base above the table [m]", (-2.0, 2.0)),
     "arm_base_yaw": (0.0, "rotation of the arm base about z [rad]", (-math.pi, math.pi)),
-    "workspace_x": ([-0.22, 0.22], "tip workspace x range [m] (gs_sim: workspace_x)", None),
-    "workspace_y": ([-0.25, 0.25], "tip workspace y range [m] (gs_sim: workspace_y)", None),
+    "workspace_x": (list(WORKSPACE_X), "tip workspace x range [m]", None),
+    "workspace_y": (list(WORKSPACE_Y), "tip workspace y range [m]", None),
     "workspace_z_max": (0.15, "maximum push height [m]", (0.001, 0.5)),
     "default_push_height": (0.005, "tip height when a goal gives <= 0 [m]", (0.0005, 0.2)),
     "default_push_speed": (0.05, "tip speed when a goal gives <= 0 [m/s]", (0.001, 0.5)),
