@@ -189,3 +189,12 @@ def test_foxglove_bridge_serves_camera_and_marker_topics(process_manager, rclpy_
     _check_plan_markers(decoded["/viz/plan"].markers, positions)
     # the latched workspace box is advertised too
     assert channels["/viz/workspace"]["schemaName"] == "visualization_msgs/msg/MarkerArray"
+
+    # a second bridge on the same port refuses to start with a message naming the port
+    second = process_manager.start(
+        "bridge2",
+        [sys.executable, "-m", "gs_viz.foxglove_bridge_node", "--ros-args", "-p", f"port:={port}"],
+        env=_env(),
+    )
+    assert second.proc.wait(timeout=60) == 2
+    assert f"cannot listen on ws://127.0.0.1:{port}" in second.output()

@@ -65,12 +65,18 @@ class FoxgloveBridgeNode(Node):
         self.types: dict[str, str] = {}  # topic -> pkg/msg/Type
         self.subs: dict[str, object] = {}  # topic -> rclpy subscription
         self._refused: set[tuple[str, str]] = set()
-        self.server = foxglove.start_server(
-            name=self.p["server_name"],
-            host=self.p["host"],
-            port=self.p["port"],
-            supported_encodings=[CDR],
-        )
+        try:
+            self.server = foxglove.start_server(
+                name=self.p["server_name"],
+                host=self.p["host"],
+                port=self.p["port"],
+                supported_encodings=[CDR],
+            )
+        except Exception as exc:  # the SDK raises RuntimeError subclasses (port in use, ...)
+            raise ValueError(
+                f"foxglove bridge cannot listen on ws://{self.p['host']}:{self.p['port']} "
+                f"(parameters host, port): {exc}"
+            ) from exc
         self._discover()
         self.create_timer(self.p["discovery_period"], self._discover)
         self.get_logger().info(

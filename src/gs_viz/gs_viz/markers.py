@@ -12,11 +12,12 @@ What is drawn (namespace -> content):
   step, each vertex coloured by its step (time colour map, early -> late)
 - ``predicted_states`` one SPHERE_LIST: the particles at a few steps of the prediction,
   coloured by step (the final state is the last colour of the map)
-- ``ee_path``         LINE_STRIP of the end-effector (tool vertex) positions
+- ``ee_path``         LINE_STRIP per push of the end-effector (tool vertex) positions
 - ``target``          SPHERE_LIST of the goal's target configuration
 - ``workspace``       LINE_LIST of the 12 edges of the pusher's workspace box
 - ``particles``       SPHERE_LIST of the control particles the dynamics model sees
 - ``edges``           LINE_LIST of their graph edges (the model's radius / top-k graph)
+- ``camera``          LINE_LIST view pyramid per camera of the rig (+ ``camera_label``)
 """
 
 from __future__ import annotations
@@ -31,10 +32,14 @@ ARROW, CUBE, SPHERE, CYLINDER, LINE_STRIP, LINE_LIST = 0, 1, 2, 3, 4, 5
 CUBE_LIST, SPHERE_LIST, POINTS, TEXT_VIEW_FACING = 6, 7, 8, 9
 ADD, DELETE, DELETEALL = 0, 2, 3
 
+# the simulator's pusher workspace x, y [m] and height [m] (gs_sim settings workspace_x,
+# workspace_y, workspace_z_max; a unit test keeps them equal). gs_common is getting the
+# single source of these; until then this copy is checked.
+SIM_WORKSPACE = ((-0.22, 0.22), (-0.25, 0.25), 0.15)
 TIME_COLORMAP = "viridis"  # early steps dark blue -> late steps yellow
 PUSH_COLOR = (1.0, 0.35, 0.05, 1.0)  # orange
 EE_COLOR = (0.9, 0.1, 0.6, 0.9)  # magenta
-TARGET_COLOR = (0.1, 0.85, 0.25, 0.8)  # green
+TARGET_COLOR = (0.1, 0.8, 0.25, 0.55)  # green
 WORKSPACE_COLOR = (0.55, 0.55, 0.6, 1.0)  # grey
 PARTICLE_COLOR = (0.15, 0.45, 1.0, 1.0)  # blue
 EDGE_COLOR = (0.6, 0.75, 1.0, 0.6)  # light blue
@@ -171,7 +176,11 @@ def push_markers(
                 type=TEXT_VIEW_FACING,
                 scale=(0.0, 0.0, 0.02),
                 color=PUSH_COLOR,
-                position=(float(x), float(y), float(height) + 0.03),
+                position=(
+                    float(x - 0.025 * np.cos(theta)),
+                    float(y - 0.025 * np.sin(theta)),
+                    float(height) + 0.03,
+                ),
                 text=f"push {i + 1}",
                 lifetime=lifetime,
             )
@@ -234,19 +243,42 @@ def plan_markers(
             lifetime=lifetime,
         )
     )
-    if len(plan.ee_positions) >= 2:
+    for i, strip in enumerate(ee_strips(plan)):
         out.append(
             MarkerSpec(
                 ns="ee_path",
-                id=0,
+                id=i,
                 type=LINE_STRIP,
                 scale=(0.004, 0.0, 0.0),
                 color=EE_COLOR,
-                points=plan.ee_positions,
+                points=strip,
                 lifetime=lifetime,
             )
         )
     return out
+
+
+def ee_strips(plan: Plan) -> list[np.ndarray]:
+    """The end-effector path per push, without a line across the travel between pushes.
+
+    State s_i = push_start_step[i] is where push i starts acting (the tool of that state is
+    still at the previous push's end), so push i's strip is its start point followed by the
+    tool positions of states s_i + 1 .. s_{i+1} (s_P = T). Without per-push start steps the
+    whole path is one strip. Strips have at least two positions."""
+    ee = plan.ee_positions
+    if len(ee) < 2:
+        return []
+    starts = [int(v) for v in plan.push_start_step]
+    if len(starts) != len(plan.pushes) or not starts:
+        return [ee]
+    ends = [*starts[1:], len(ee) - 1]
+    strips = []
+    for (x, y, _, _), a, b in zip(plan.pushes, starts, ends, strict=True):
+        if not 0 <= a < b < len(ee):
+            continue
+        start = np.array([[x, y, ee[a + 1, 2]]])
+        strips.append(np.concatenate([start, ee[a + 1 : b + 1]]))
+    return strips
 
 
 def target_markers(points: np.ndarray, sphere_size: float = 0.01) -> list[MarkerSpec]:
@@ -339,3 +371,56 @@ def particle_markers(
             lifetime=lifetime,
         ),
     ]
+
+
+CAMERA_COLOR = (0.95, 0.95, 0.3, 1.0)  # yellow
+
+
+def frustum_edges(intrinsics, world_from_camera: np.ndarray, depth: float) -> np.ndarray:
+    """(16, 3) line-list vertices of a camera's view pyramid [m], world: 4 edges from the
+    optical centre to the image corners at ``depth`` along the optical axis (OpenCV frame:
+    z forward) and the 4 edges of that image rectangle."""
+    k = intrinsics
+    corners = np.array(
+        [
+            [(u - k.cx) / k.fx * depth, (v - k.cy) / k.fy * depth, depth]
+            for u, v in ((0, 0), (k.width, 0), (k.width, k.height), (0, k.height))
+        ]
+    )
+    world = corners @ world_from_camera[:3, :3].T + world_from_camera[:3, 3]
+    apex = world_from_camera[:3, 3]
+    verts = []
+    for i in range(4):
+        verts += [apex, world[i], world[i], world[(i + 1) % 4]]
+    return np.asarray(verts)
+
+
+def camera_markers(
+    names: Sequence[str], intrinsics, world_from_camera: np.ndarray, depth: float = 0.08
+) -> list[MarkerSpec]:
+    """View pyramids and name labels of the rig's cameras; world_from_camera (C, 4, 4)."""
+    out = []
+    for i, (name, k, pose) in enumerate(zip(names, intrinsics, world_from_camera, strict=True)):
+        out.append(
+            MarkerSpec(
+                ns="camera",
+                id=i,
+                type=LINE_LIST,
+                scale=(0.002, 0.0, 0.0),
+                color=CAMERA_COLOR,
+                points=frustum_edges(k, pose, depth),
+            )
+        )
+        px, py, pz = (float(v) for v in pose[:3, 3])
+        out.append(
+            MarkerSpec(
+                ns="camera_label",
+                id=i,
+                type=TEXT_VIEW_FACING,
+                scale=(0.0, 0.0, 0.03),
+                color=CAMERA_COLOR,
+                position=(px, py, pz + 0.04),
+                text=name,
+            )
+        )
+    return out

@@ -8,6 +8,7 @@ Subscribes (nothing else in the stack changes for it):
 - ``tracking/particles`` (PointCloud2) -> ``viz/particles``: control particles and the
   dynamics model's graph edges (radius ``edge_radius``, ``edge_topk`` neighbours);
   lifetime ``particles_lifetime`` so they vanish when tracking stops.
+- ``cameras/rig`` (CameraRig, latched) -> ``viz/cameras`` (latched): view pyramids + names.
 - parameters ``workspace_*`` -> ``viz/workspace`` (latched): the pusher's workspace box.
 
 All markers are MarkerArrays in frame ``world``. Marker construction: gs_viz.markers.
@@ -26,8 +27,9 @@ from visualization_msgs.msg import Marker, MarkerArray
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
+from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
-from gs_dynamics_interfaces.msg import PredictedStates
+from gs_dynamics_interfaces.msg import CameraRig, PredictedStates
 from gs_gnn_dynamics.config import DynamicsConfig
 from gs_viz import markers as mk
 
@@ -41,13 +43,12 @@ def _range_check(value) -> str | None:
     return None
 
 
-# Workspace defaults = the simulator's (gs_sim.settings SETTINGS["workspace_*"]; a unit
-# test keeps them equal).
+_WS_X, _WS_Y, _WS_Z = mk.SIM_WORKSPACE  # defaults: the simulator's workspace
 PARAMS = [
     ParamSpec("frame_id", "world", "frame of every marker", read_only=True),
-    ParamSpec("workspace_x", [-0.22, 0.22], "workspace x range [m]", check=_range_check),
-    ParamSpec("workspace_y", [-0.25, 0.25], "workspace y range [m]", check=_range_check),
-    ParamSpec("workspace_z_max", 0.15, "workspace height [m]", range=(0.001, 2.0)),
+    ParamSpec("workspace_x", list(_WS_X), "workspace x range [m]", check=_range_check),
+    ParamSpec("workspace_y", list(_WS_Y), "workspace y range [m]", check=_range_check),
+    ParamSpec("workspace_z_max", _WS_Z, "workspace height [m]", range=(0.001, 2.0)),
     ParamSpec("plan_lifetime", 60.0, "seconds a plan's markers stay (0: forever)", (0.0, 1e6)),
     ParamSpec("particles_lifetime", 2.0, "seconds particle markers stay (0: forever)", (0.0, 1e6)),
     ParamSpec("push_height", _MODEL.push_height, "height of the push arrows [m]", (0.0, 1.0)),
@@ -88,6 +89,8 @@ class MarkersNode(Node):
         self.pub_target = self.create_publisher(MarkerArray, "viz/target", LATCHED_QOS)
         self.pub_ws = self.create_publisher(MarkerArray, "viz/workspace", LATCHED_QOS)
         self.pub_particles = self.create_publisher(MarkerArray, "viz/particles", SENSOR_QOS)
+        self.pub_cameras = self.create_publisher(MarkerArray, "viz/cameras", LATCHED_QOS)
+        self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
         self.create_subscription(
             PredictedStates, "dynamics/predicted_states", self._on_plan, STATE_QOS
         )
@@ -100,7 +103,7 @@ class MarkersNode(Node):
         )
         self.get_logger().info(
             "viz markers ready: dynamics/predicted_states, planner/target, tracking/particles "
-            "-> viz/plan, viz/target, viz/particles, viz/workspace"
+            "cameras/rig -> viz/plan, viz/target, viz/particles, viz/workspace, viz/cameras"
         )
 
     def _publish(self, pub, specs) -> None:
@@ -137,6 +140,14 @@ class MarkersNode(Node):
             self.get_logger().warning(f"planner/target rejected: {exc}")
             return
         self._publish(self.pub_target, mk.target_markers(points))
+
+    def _on_rig(self, msg: CameraRig) -> None:
+        try:
+            names, intrinsics, poses = rig_from_msg(msg)
+        except ValueError as exc:
+            self.get_logger().warning(f"cameras/rig rejected: {exc}")
+            return
+        self._publish(self.pub_cameras, mk.camera_markers(names, intrinsics, poses))
 
     def _on_particles(self, msg: PointCloud2) -> None:
         try:

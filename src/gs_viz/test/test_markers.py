@@ -55,6 +55,17 @@ def test_state_snapshots_include_start_and_final_state_and_ee_path():
     np.testing.assert_allclose(specs[("ee_path", 0)].points, plan.ee_positions)
 
 
+def test_ee_path_is_split_at_push_starts():
+    plan = _plan(t=10, n=3, pushes=((0, -0.1, 0, 0.05), (0.3, 0.2, 1, 0.05)))
+    plan.push_start_step = np.array([0, 5])
+    strips = mk.ee_strips(plan)
+    assert [len(s) for s in strips] == [6, 6]
+    np.testing.assert_allclose(strips[0][0, :2], [0, -0.1])  # push 1's start point
+    np.testing.assert_allclose(strips[0][1:], plan.ee_positions[1:6])
+    np.testing.assert_allclose(strips[1][0, :2], [0.3, 0.2])  # push 2 starts at its start
+    np.testing.assert_allclose(strips[1][1:], plan.ee_positions[6:11])
+
+
 @pytest.mark.parametrize(
     "kwargs, field",
     [
