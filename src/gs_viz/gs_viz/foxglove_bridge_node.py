@@ -154,6 +154,9 @@ class FoxgloveBridgeNode(Node):
         )
 
     def close(self) -> None:
+        """Stop forwarding before the node is destroyed: subscriptions, channels, server."""
+        for topic in list(self.subs):
+            self.destroy_subscription(self.subs.pop(topic))
         for channel in self.channels.values():
             channel.close()
         self.server.stop()
