@@ -15,7 +15,14 @@ import importlib
 import re
 from collections.abc import Sequence
 
-from gs_sim.msg_schemas import schema_name, schema_text
+from gs_sim.msg_schemas import (
+    SEPARATOR,
+    _dependencies,  # the .msg field parser of the episode writer's schemas (same rules)
+    _search_roots,
+    msg_text,
+    schema_name,
+    schema_text,
+)
 
 CDR = "cdr"
 ROS2MSG = "ros2msg"
@@ -51,17 +58,66 @@ class ChannelSchema:
 
 
 def channel_schema(ros_type: str) -> ChannelSchema:
-    """Schema of ``pkg/msg/Type``. Raises FileNotFoundError naming a missing .msg file."""
-    if ros_type.count("/") != 2 or "/msg/" not in ros_type:
-        raise ValueError(f"'{ros_type}' is not a message type of the form pkg/msg/Type")
+    """Schema of ``pkg/msg/Type`` or of an action's ``pkg/action/Name_FeedbackMessage`` (the
+    type of ``<action>/_action/feedback``). Raises FileNotFoundError naming a missing file."""
+    parts = ros_type.split("/")
+    if len(parts) == 3 and parts[1] == "action" and parts[2].endswith(FEEDBACK):
+        return ChannelSchema(ros_type, ROS2MSG, feedback_schema_text(ros_type).encode())
+    if len(parts) != 3 or parts[1] != "msg":
+        raise ValueError(
+            f"'{ros_type}' is not a message type of the form pkg/msg/Type "
+            "(or pkg/action/Name_FeedbackMessage)"
+        )
     return ChannelSchema(schema_name(ros_type), ROS2MSG, schema_text(ros_type).encode())
 
 
-def message_class(ros_type: str):
-    """The Python class of ``pkg/msg/Type`` (for rclpy raw subscriptions). Raises
-    ImportError naming the type when its package is not importable."""
+FEEDBACK = "_FeedbackMessage"
+
+
+def action_sections(pkg: str, action: str) -> tuple[str, str, str]:
+    """(goal, result, feedback) texts of ``share/<pkg>/action/<action>.action``."""
+    for root in _search_roots():
+        path = root / pkg / "action" / f"{action}.action"
+        if path.is_file():
+            sections = re.split(r"^---[ \t]*$", path.read_text(), flags=re.MULTILINE)
+            if len(sections) != 3:
+                raise ValueError(f"{path} does not have three sections separated by ---")
+            return tuple(sec.strip("\n") + "\n" for sec in sections)
+    raise FileNotFoundError(f"action definition {pkg}/action/{action} not found")
+
+
+def feedback_schema_text(ros_type: str) -> str:
+    """``ros2msg`` text of ``pkg/action/Name_FeedbackMessage`` as rosidl defines it
+    (``goal_id`` + ``feedback``), with the feedback section and every nested type."""
     pkg, _, name = ros_type.split("/")
+    action = name[: -len(FEEDBACK)]
+    feedback = action_sections(pkg, action)[2]
+    main = f"unique_identifier_msgs/UUID goal_id\n{pkg}/{action}_Feedback feedback\n"
+    blocks = [("unique_identifier_msgs/UUID", msg_text("unique_identifier_msgs/UUID"))]
+    blocks.append((f"{pkg}/{action}_Feedback", feedback))
+    seen = {b[0] for b in blocks}
+    stack = _dependencies(pkg, feedback)
+    while stack:
+        dep = stack.pop(0)
+        if dep in seen:
+            continue
+        seen.add(dep)
+        text = msg_text(dep)
+        blocks.append((dep, text))
+        stack.extend(_dependencies(dep.split("/")[0], text))
+    out = [main.rstrip("\n")]
+    out += [f"{SEPARATOR}\nMSG: {dep}\n{text.rstrip(chr(10))}" for dep, text in blocks]
+    return "\n".join(out) + "\n"
+
+
+def message_class(ros_type: str):
+    """The Python class of ``pkg/msg/Type`` or ``pkg/action/Name_FeedbackMessage`` (for
+    rclpy raw subscriptions). Raises ImportError naming the type when not importable."""
+    pkg, kind, name = ros_type.split("/")
     try:
+        if kind == "action" and name.endswith(FEEDBACK):
+            action = getattr(importlib.import_module(f"{pkg}.action"), name[: -len(FEEDBACK)])
+            return action.Impl.FeedbackMessage
         return getattr(importlib.import_module(f"{pkg}.msg"), name)
     except (ImportError, AttributeError) as exc:
         raise ImportError(f"message type {ros_type} is not importable: {exc}") from exc

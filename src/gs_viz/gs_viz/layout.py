@@ -5,7 +5,7 @@ keeps the file equal to what this module builds; the bringup installs it with co
 Left: the 3D scene in ``world`` (TF, object cloud, tracked particles, markers: plan,
 target, workspace, particles + graph edges) above the four camera streams. Right, in
 tabs: the predicted images of the four cameras and the plan (pushes and predicted cost of
-``dynamics/predicted_states``).
+``dynamics/predicted_states``, the planner's best cost from the action feedback).
 """
 
 from __future__ import annotations
@@ -87,6 +87,14 @@ def build_layout(cameras=CAMERAS) -> fl.Layout:
                 content=fl.RawMessagesPanel(
                     title="predicted cost after each push",
                     config=fl.RawMessagesConfig(topic_path="/dynamics/predicted_states.cost"),
+                )
+            ),
+            fl.SplitItem(
+                content=fl.RawMessagesPanel(
+                    title="planner: best predicted cost (planner/plan feedback)",
+                    config=fl.RawMessagesConfig(
+                        topic_path="/planner/plan/_action/feedback.feedback.best_cost"
+                    ),
                 )
             ),
         ],

@@ -182,7 +182,7 @@ def render(
     fig.legend(
         handles=handles,
         loc="lower center",
-        bbox_to_anchor=(0.5, 0.03),
+        bbox_to_anchor=(0.5, 0.025),
         ncol=3,
         frameon=False,
         fontsize=9,
@@ -191,7 +191,7 @@ def render(
         fig.suptitle(title, fontsize=13, y=0.99)
     if footer:
         fig.text(0.5, 0.008, footer, ha="center", va="bottom", fontsize=7.5, color="0.35")
-    fig.subplots_adjust(left=0.0, right=0.95, top=0.89, bottom=0.16, wspace=0.08)
+    fig.subplots_adjust(left=0.0, right=0.95, top=0.89, bottom=0.2, wspace=0.08)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".png")

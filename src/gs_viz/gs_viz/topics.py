@@ -61,4 +61,10 @@ def all_topics(cameras=CAMERAS) -> tuple[ViewTopic, ...]:
             "state",
             "planner",
         ),
+        ViewTopic(
+            "/planner/plan/_action/feedback",
+            "gs_dynamics_interfaces/action/Plan_FeedbackMessage",
+            "state",
+            "planner",
+        ),
     )

@@ -66,6 +66,8 @@ def test_schema_of_project_message():
 def test_bad_types_are_named():
     with pytest.raises(ValueError, match="not a message type"):
         channel_schema("std_msgs/String")
+    with pytest.raises(ValueError, match="not a message type"):
+        channel_schema("gs_dynamics_interfaces/action/Plan_Goal")
     with pytest.raises(FileNotFoundError, match="nope_msgs"):
         channel_schema("nope_msgs/msg/Thing")
     with pytest.raises(ImportError, match="nope_msgs/msg/Thing"):
@@ -83,3 +85,39 @@ def test_subscription_qos_matches_publishers():
     q = subscription_qos([state])
     assert q.reliable and not q.transient_local
     assert not subscription_qos([]).reliable
+
+
+def test_action_feedback_schema_decodes_a_real_feedback_message():
+    """planner/plan/_action/feedback carries MPPI progress and the best plan's prediction."""
+    from mcap_ros2._dynamic import generate_dynamic
+    from rclpy.serialization import serialize_message
+
+    from gs_dynamics_interfaces.msg import Push
+
+    ros_type = "gs_dynamics_interfaces/action/Plan_FeedbackMessage"
+    schema = channel_schema(ros_type)
+    text = schema.data.decode()
+    assert text.startswith("unique_identifier_msgs/UUID goal_id\n")
+    for dep in (
+        "unique_identifier_msgs/UUID",
+        "gs_dynamics_interfaces/Plan_Feedback",
+        "gs_dynamics_interfaces/PredictedStates",
+        "gs_dynamics_interfaces/Push",
+        "std_msgs/Header",
+    ):
+        assert f"\nMSG: {dep}\n" in text, dep
+    cls = message_class(ros_type)
+    msg = cls()
+    msg.goal_id.uuid = list(range(16))
+    msg.feedback.mppi_iteration = 3
+    msg.feedback.best_cost = 0.021
+    msg.feedback.predicted_states.pushes = [Push(x=0.1, y=-0.2, theta=1.0, length=0.05)]
+    # mcap_ros2's vendored rosidl parser refuses "_" in type names (rosidl's own action
+    # types have them); the same definitions under names without "_" check the layout
+    plain = text.replace("Plan_FeedbackMessage", "PlanFeedbackMessage")
+    plain = plain.replace("Plan_Feedback", "PlanFeedback")
+    name = "gs_dynamics_interfaces/action/PlanFeedbackMessage"
+    decoded = generate_dynamic(name, plain)[name](serialize_message(msg))
+    assert list(decoded.goal_id.uuid) == list(range(16))
+    assert decoded.feedback.mppi_iteration == 3 and decoded.feedback.best_cost == 0.021
+    assert decoded.feedback.predicted_states.pushes[0].y == -0.2
