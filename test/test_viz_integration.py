@@ -132,7 +132,9 @@ def test_foxglove_bridge_serves_camera_and_marker_topics(process_manager, rclpy_
     image.header.frame_id = "cam0_color_optical_frame"
     plan, positions = _plan_msg()
 
-    wanted = {cam_topic: Image, "/viz/plan": MarkerArray}
+    # /viz/workspace is latched and published once, before any client: it only arrives if
+    # the bridge subscribes transient-local like its publisher
+    wanted = {cam_topic: Image, "/viz/plan": MarkerArray, "/viz/workspace": MarkerArray}
     channels: dict[str, dict] = {}
     subscribed: dict[int, str] = {}
     decoded: dict[str, object] = {}
@@ -187,8 +189,8 @@ def test_foxglove_bridge_serves_camera_and_marker_topics(process_manager, rclpy_
     assert bytes(img.data) == bytes(range(18))
     assert img.header.frame_id == "cam0_color_optical_frame"
     _check_plan_markers(decoded["/viz/plan"].markers, positions)
-    # the latched workspace box is advertised too
-    assert channels["/viz/workspace"]["schemaName"] == "visualization_msgs/msg/MarkerArray"
+    (box,) = decoded["/viz/workspace"].markers
+    assert box.ns == "workspace" and len(box.points) == 24
 
     # a second bridge on the same port refuses to start with a message naming the port
     second = process_manager.start(
