@@ -11,7 +11,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from gs_dynamics.stacks import load_description, resolve
+from gs_dynamics.stacks import load_description, resolve, rviz_config
 from launch import LaunchDescription
 
 
@@ -34,6 +34,16 @@ def _node_actions(context, stack: str):
                 remappings=list(spec.remappings),
                 output="screen",
                 emulate_tty=True,
+            )
+        )
+    if overrides.get("rviz") == "true":  # the markers come from the stack (viz_markers)
+        actions.append(
+            Node(
+                package="rviz2",
+                executable="rviz2",
+                name="rviz2",
+                arguments=["-d", str(rviz_config())],
+                output="screen",
             )
         )
     return actions

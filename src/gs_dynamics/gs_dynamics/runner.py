@@ -61,6 +61,25 @@ def plan_stack(
     return planned, skipped
 
 
+def start_rviz():
+    """rviz2 with rviz/planning.rviz as a child process (rviz:=true), or None with a hint when
+    rviz2 is not installed (the PyPI install has none: use viz:=foxglove)."""
+    import shutil
+    import subprocess
+
+    from gs_dynamics.stacks import rviz_config
+
+    exe = shutil.which("rviz2")
+    if exe is None:
+        print(
+            "gs-stack: rviz:=true but rviz2 is not installed (full ROS 2 only); the markers "
+            "are on viz/*, viz:=foxglove serves them to the Foxglove app",
+            file=sys.stderr,
+        )
+        return None
+    return subprocess.Popen([exe, "-d", str(rviz_config())])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # arguments from --ros-args on belong to rclpy (process-wide), the rest to us
@@ -88,9 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        planned, skipped = plan_stack(
-            args.stack, parse_overrides(args.arguments), args.skip_missing
-        )
+        overrides = parse_overrides(args.arguments)
+        planned, skipped = plan_stack(args.stack, overrides, args.skip_missing)
     except (StackError, MissingNodeError) as exc:
         print(f"gs-stack: {exc}", file=sys.stderr)
         return 2
@@ -99,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+    rviz = start_rviz() if overrides.get("rviz") == "true" else None
 
     rclpy.init(args=[sys.argv[0], *ros_args])
     nodes = []
@@ -128,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                 close()
             node.destroy_node()
         rclpy.try_shutdown()
+        if rviz is not None and rviz.poll() is None:
+            rviz.terminate()
     print(f"gs-stack: stack '{args.stack}' stopped", flush=True)
     return 0
 

@@ -68,6 +68,12 @@ def config_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "config"
 
 
+def rviz_config() -> Path:
+    """rviz/planning.rviz, installed next to config/ (share/gs_dynamics/rviz) or in the source
+    tree (top-level rviz/)."""
+    return config_dir().parent / "rviz" / "planning.rviz"
+
+
 def load_description(path: Path | None = None) -> dict[str, Any]:
     path = path or config_dir() / "stacks.yaml"
     with open(path) as f:
@@ -111,6 +117,11 @@ def resolve(
     for spec in desc["stacks"][stack]["nodes"]:
         when = spec.get("when", {})
         if any(values[arg] not in [str(v) for v in allowed] for arg, allowed in when.items()):
+            continue
+        when_any = spec.get("when_any", {})
+        if when_any and not any(
+            values[arg] in [str(v) for v in allowed] for arg, allowed in when_any.items()
+        ):
             continue
         params = {}
         for arg in spec.get("arguments", []):

@@ -114,3 +114,14 @@ def test_arguments_select_nodes_and_parameters():
     }
     real = {n.name: n for n in resolve("planning", {"source": "realsense", "use_gpu": "true"})}
     assert "sim" not in real and real["dynamics"].parameters == {"device": "cuda"}
+
+
+@pytest.mark.skipif(HAVE_LAUNCH, reason="real launch installed: see the launch_testing tests")
+def test_rviz_argument_adds_rviz2_with_the_config(fake_launch):
+    from gs_dynamics.stacks import rviz_config
+
+    nodes = launched_nodes("planning", {"rviz": "true"})
+    rviz = [n for n in nodes if n["package"] == "rviz2"]
+    assert len(rviz) == 1 and rviz[0]["arguments"] == ["-d", str(rviz_config())]
+    assert "viz_markers" in [n["name"] for n in nodes]  # the markers it shows
+    assert not [n for n in launched_nodes("planning", {}) if n["package"] == "rviz2"]

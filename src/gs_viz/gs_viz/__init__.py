@@ -1,0 +1,1 @@
+"""gs_viz: markers, Foxglove bridge and snapshots of the gs_dynamics stack."""
