@@ -85,9 +85,8 @@ def test_guarded_executor_logs_and_keeps_serving(context):
     executor.add_node(node)
     executor.add_node(other)
     _spin(executor, 1.0)
-    assert (counts["bad"] >= 3 and executor.callback_errors == counts["bad"]) or (
-        executor.callback_errors >= counts["bad"] - 2  # the last ones may still run
-    )
+    assert counts["bad"] >= 3
+    assert executor.callback_errors >= counts["bad"] - 2  # the last ones may still run
     assert counts["good"] >= 3 and len(ticks) >= 3  # the failing node and the other go on
     assert executor.drain(2.0)
     executor.shutdown(timeout_sec=1.0)
