@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import os
@@ -87,18 +88,31 @@ class ManagedProcess:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> int:
-        """SIGINT the process group, then SIGKILL after ``timeout``; returns the exit code."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGINT)
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self._log.close()
+        """SIGINT the process group, then SIGKILL after ``timeout``; returns the exit code.
+
+        The whole group is signalled even when its leader has already exited: processes it
+        started (a launch's nodes) may still be running."""
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGINT)
+        while time.monotonic() < deadline and (
+            self.proc.poll() is None or _group_alive(self.proc.pid)
+        ):
+            time.sleep(0.05)  # polling a bounded wait
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=5)
+        if not self._log.closed:
+            self._log.close()
         return self.proc.returncode
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class ProcessManager:

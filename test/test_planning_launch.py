@@ -2,16 +2,16 @@
 
 * launch_testing (test/launch_tests/planning_launch.py): nodes up, contract topics, the
   plan action, every node stopped by SIGINT with exit 0 and no error lines;
-* `ros2 launch gs_dynamics planning.launch.py` stopped like a terminal's Ctrl-C (SIGINT
-  to the process group) and with SIGTERM to the process group (a service manager): every
-  node exits within launch's SIGINT grace period (no escalation lines in the launch log),
-  with SIGINT launch exits 0 after "process has finished cleanly" of every node. On SIGTERM
-  launch itself dies of the signal at once (exit -15, launch's design: "using SIGTERM ...
-  can result in orphaned processes"), so there the test checks that the nodes' processes
-  are gone within the grace period.
-* `gs-stack planning` (one process per node) stopped with SIGINT and with SIGTERM sent to
-  the runner alone: it forwards the signal, reports every node's exit, and every node
-  process is gone.
+* `ros2 launch gs_dynamics planning.launch.py`, a plan goal running, stopped like a
+  terminal's Ctrl-C (SIGINT to the process group) and with SIGTERM to the process group
+  (a service manager): every node exits within launch's SIGINT grace period, without
+  error lines. With SIGINT launch exits 0 after "process has finished cleanly" of every
+  node and no escalation line. On SIGTERM launch itself dies of the signal at once (exit
+  -15, launch's design: "using SIGTERM ... can result in orphaned processes"), so there
+  the test checks that the nodes' processes are gone within the grace period;
+* `gs-stack planning` (one process per node), a plan goal running, stopped with SIGINT
+  and with SIGTERM sent to the runner alone: it forwards the signal, reports every node's
+  exit, and every node process is gone.
 
 Skipped with the reason where `ros2 launch`/launch_testing are not installed (the gs-stack
 tests need neither).
@@ -29,7 +29,7 @@ import pytest
 
 from ros_harness import REPO, launch_testing_missing, run_launch_test
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(420)
 
 NODES = ["sim", "tracking", "dynamics", "planner"]
 BAD = ["Traceback", "terminate called", "context is invalid", "[ERROR]", "exit code -"]
@@ -68,8 +68,23 @@ def _wait_ready(proc) -> None:
         proc.wait_for_output(re.escape(text), timeout=120)
 
 
+def _goal_in_flight(test_node) -> None:
+    """Send a plan goal (MPC in the simulator) and return once it was accepted: the stop
+    then finds the planner busy in a goal (it used to miss the grace period then)."""
+    from rclpy.action import ActionClient
+
+    from gs_dynamics_interfaces.action import Plan
+
+    client = ActionClient(test_node.node, Plan, "planner/plan")
+    assert test_node.spin_until(client.server_is_ready, 60), "planner/plan not available"
+    goal = Plan.Goal(target_preset="straight_line", execute=True, max_pushes=3)
+    handle = test_node.wait_future(client.send_goal_async(goal), 60)
+    assert handle.accepted
+    test_node.spin_until(lambda: False, 1.0)  # let the planner get into the goal
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
-def test_ros2_launch_stops_every_node_within_the_grace_period(process_manager, sig):
+def test_ros2_launch_stops_every_node_within_the_grace_period(process_manager, rclpy_node, sig):
     reason = launch_testing_missing()
     if reason or shutil.which("ros2") is None:
         pytest.skip(reason or "ros2 is not installed")
@@ -79,6 +94,7 @@ def test_ros2_launch_stops_every_node_within_the_grace_period(process_manager, s
     _wait_ready(launch)
     nodes = _children(launch.proc.pid)
     assert len(nodes) == len(NODES), launch.output()
+    _goal_in_flight(rclpy_node)
     start = time.monotonic()
     os.killpg(launch.proc.pid, sig)  # launch and its nodes, as a terminal's Ctrl-C does
     code = launch.proc.wait(timeout=30)
@@ -99,13 +115,14 @@ def test_ros2_launch_stops_every_node_within_the_grace_period(process_manager, s
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
-def test_gs_stack_runs_one_process_per_node_and_stops_them(process_manager, sig):
+def test_gs_stack_runs_one_process_per_node_and_stops_them(process_manager, rclpy_node, sig):
     if shutil.which("gs-stack") is None:
         pytest.skip("gs-stack is not installed (run scripts/bootstrap.sh)")
     stack = process_manager.start("gs-stack", ["gs-stack", "planning", "oracle_state:=true"])
     _wait_ready(stack)
     nodes = _children(stack.proc.pid)
     assert len(nodes) == len(NODES), stack.output()
+    _goal_in_flight(rclpy_node)
     stack.proc.send_signal(sig)  # the runner alone: it must forward the stop
     code = stack.proc.wait(timeout=30)
     log = stack.output()

@@ -103,7 +103,7 @@ NODE_SCRIPT = textwrap.dedent(
 
     class Busy(Node):
         '''Like the tracking node: a worker thread that publishes and is busy when asked
-        to stop, a callback that takes long, and a callback that raises.'''
+        to stop, a task that takes long (like an action goal), and a callback that raises.'''
 
         def __init__(self):
             super().__init__("busy")
@@ -112,7 +112,8 @@ NODE_SCRIPT = textwrap.dedent(
             self.worker = threading.Thread(target=self.work, daemon=True)
             self.worker.start()
             self.create_timer(0.05, self.fail)
-            self.create_timer(0.5, self.slow)
+            self.once = self.create_timer(0.3, self.start_task)
+            self.block = self.create_timer(0.3, self.hold_thread)
             self.get_logger().info("busy ready")
 
         def work(self):
@@ -128,11 +129,23 @@ NODE_SCRIPT = textwrap.dedent(
         def slow(self):
             time.sleep(30.0)
 
+        def start_task(self):
+            # like an action server's goal: a task of the executor. Both pool threads are
+            # busy for a second, so rclpy hands the waiting task to the pool again and
+            # again; one run takes 30 s, the others return at once.
+            self.once.cancel()
+            self.executor.create_task(self.slow)
+            time.sleep(1.0)
+
+        def hold_thread(self):
+            self.block.cancel()
+            time.sleep(1.0)
+
         def close(self):
             self.stop.set()
             self.worker.join(timeout=20.0)
 
-    sys.exit(run_node(Busy, num_threads=3))
+    sys.exit(run_node(Busy, num_threads=2))
     """
 )
 
@@ -152,7 +165,7 @@ def test_run_node_stops_cleanly_and_in_time(tmp_path, sig):
                 assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.05)  # polling a bounded wait
-            time.sleep(1.0)  # several more failures, the slow callback is running
+            time.sleep(2.0)  # several more failures; the slow task is running
             assert proc.poll() is None, "one failing callback ended the process"
             proc.send_signal(sig)
             start = time.monotonic()
@@ -167,5 +180,6 @@ def test_run_node_stops_cleanly_and_in_time(tmp_path, sig):
     assert took < 5.0, f"took {took:.1f} s\n{text}"
     assert "a callback of node /busy raised RuntimeError: callback failure injected" in text
     assert f"{sig.name}: stopping" in text
+    assert "callback(s) still running (not waited for)" in text
     for bad in ("terminate called", "context is invalid", "Failed to publish"):
         assert bad not in text, text

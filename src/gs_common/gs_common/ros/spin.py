@@ -22,6 +22,7 @@ threads of the libraries in use (PyTorch, rclpy, EGL) aborted the process with
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
@@ -42,8 +43,11 @@ from rclpy.signals import SignalHandlerOptions
 
 # Budgets of a stop, seconds: running callbacks, then the nodes' close(). Together with
 # destroying the nodes they stay well inside launch's 5 s grace period (sigterm_timeout).
-STOP_DRAIN_S = 1.5
+STOP_DRAIN_S = 1.0
 STOP_CLOSE_S = 1.5
+# Safety net: a stop that is still not done after this long ends the process with status 1
+# and every thread's stack on stderr (faulthandler), before launch would escalate.
+STOP_HARD_LIMIT_S = 4.0
 
 
 class GuardedExecutor(MultiThreadedExecutor):
@@ -57,7 +61,11 @@ class GuardedExecutor(MultiThreadedExecutor):
 
     def __init__(self, num_threads: int | None = None, *, context=None):
         super().__init__(num_threads, context=context)
-        self._running: dict = {}  # task -> (node, concurrent future of its latest run)
+        self._running: dict = {}  # task -> its node (for the error report)
+        # every submission's concurrent future: a task may be submitted again before its
+        # first run started (rclpy yields it until it is marked executing), so the futures
+        # of one task are kept apart
+        self._work: list = []
         self._running_lock = threading.Lock()
         self.callback_errors = 0
         self.stopping = False
@@ -79,14 +87,16 @@ class GuardedExecutor(MultiThreadedExecutor):
         else:
             work = self._executor.submit(handler)
             with self._running_lock:
-                self._running[handler] = (node, work)
+                self._running[handler] = node
+                self._work.append(work)
         self._reap()
 
     def _reap(self) -> None:
         with self._running_lock:
-            finished = [(t, n) for t, (n, _w) in self._running.items() if t.done()]
+            finished = [(t, n) for t, n in self._running.items() if t.done()]
             for task, _node in finished:
                 del self._running[task]
+            self._work = [w for w in self._work if not w.done()]
         for task, node in finished:
             exc = task.exception()
             if exc is not None:
@@ -111,7 +121,7 @@ class GuardedExecutor(MultiThreadedExecutor):
     def busy(self) -> int:
         """Number of callbacks running on a thread right now."""
         with self._running_lock:
-            return sum(not w.done() for _n, w in self._running.values())
+            return sum(not w.done() for w in self._work)
 
     def drain(self, timeout_sec: float) -> bool:
         """Stop taking callbacks; wait up to ``timeout_sec`` for running ones to finish."""
@@ -214,6 +224,7 @@ def run_node(node_class, args=None, num_threads: int = 2) -> int:
     """
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     stop = StopRequest()
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack
     try:
         node = node_class()
     except KeyboardInterrupt:
@@ -225,6 +236,7 @@ def run_node(node_class, args=None, num_threads: int = 2) -> int:
     executor = GuardedExecutor(num_threads=num_threads)
     executor.add_node(node)
     spin_until_stopped(executor, stop)
+    faulthandler.dump_traceback_later(STOP_HARD_LIMIT_S, exit=True)
     logger = node.get_logger()
     if stop.signal_name:
         logger.info(f"{stop.signal_name}: stopping")
