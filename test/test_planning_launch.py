@@ -29,7 +29,7 @@ import pytest
 
 from ros_harness import REPO, launch_testing_missing, run_launch_test
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = pytest.mark.timeout(560)
 
 NODES = ["sim", "tracking", "dynamics", "planner"]
 BAD = ["Traceback", "terminate called", "context is invalid", "[ERROR]", "exit code -"]
@@ -37,7 +37,10 @@ BAD = ["Traceback", "terminate called", "context is invalid", "[ERROR]", "exit c
 
 def test_planning_stack_under_launch_testing(ros_environment, tmp_path):
     run_launch_test(
-        REPO / "test" / "launch_tests" / "planning_launch.py", ros_environment, tmp_path
+        REPO / "test" / "launch_tests" / "planning_launch.py",
+        ros_environment,
+        tmp_path,
+        timeout=480,
     )
 
 
