@@ -11,7 +11,8 @@
   the test checks that the nodes' processes are gone within the grace period;
 * `gs-stack planning` (one process per node), a plan goal running, stopped with SIGINT
   and with SIGTERM sent to the runner alone: it forwards the signal, reports every node's
-  exit, and every node process is gone.
+  exit, and every node process is gone; `gs-stack sim --composed` (one process) stops
+  with exit 0 too.
 
 Skipped with the reason where `ros2 launch`/launch_testing are not installed (the gs-stack
 tests need neither).
@@ -135,5 +136,22 @@ def test_gs_stack_runs_one_process_per_node_and_stops_them(process_manager, rclp
         assert re.search(rf"node '{name}' \(pid \d+\) stopped with code 0", log), log
         assert f"[{name}]: {sig.name}: stopping" in log, log
     assert "still running after" not in log, log
+    for bad in BAD:
+        assert bad not in log, log
+
+
+def test_gs_stack_composed_mode_stops_cleanly(process_manager):
+    """The one-process option: the sim stack in this process's executor, SIGINT -> exit 0."""
+    if shutil.which("gs-stack") is None:
+        pytest.skip("gs-stack is not installed (run scripts/bootstrap.sh)")
+    stack = process_manager.start("gs-stack", ["gs-stack", "sim", "--composed"])
+    stack.wait_for_output(re.escape("running 1 node(s): /sim"), timeout=120)
+    assert _children(stack.proc.pid) == []  # no node processes: all in this one
+    stack.proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    code = stack.proc.wait(timeout=30)
+    log = stack.output()
+    assert code == 0 and time.monotonic() - start < 5.0, log
+    assert "stack 'sim' stopped" in log, log
     for bad in BAD:
         assert bad not in log, log
