@@ -13,7 +13,7 @@ all: test
 
 help:
 	@echo "make demo   - set up, bring up the planning stack on the simulator, run a bounded demo"
-	@echo "make run    - set up and keep the planning stack running until Ctrl-C (like ros2 launch)"
+	@echo "make run    - set up and keep the planning stack running until Ctrl-C (ros2 launch, or gs-stack)"
 	@echo "make test   - set up, lint, run every package's pytest suite and the integration tests"
 	@echo "make lint   - ruff check + ruff format --check"
 	@echo "make format - ruff format + ruff check --fix"
@@ -28,8 +28,12 @@ build: setup
 demo: setup
 	@$(ENV) && python -m gs_dynamics.demo $(DEMO_ARGS)
 
+# ros2 launch where it is installed (bootstrap installs it from ../shared/ros2-cli, or a
+# sourced ROS 2 install has it); otherwise gs-stack, which starts the same processes.
 run: setup
-	@$(ENV) && exec gs-stack planning --skip-missing $(ARGS)
+	@$(ENV) && if command -v ros2 >/dev/null && python -c 'import launch_ros' 2>/dev/null; \
+	  then exec ros2 launch gs_dynamics planning.launch.py $(ARGS); \
+	  else exec gs-stack planning --skip-missing $(ARGS); fi
 
 lint: setup
 	@$(ENV) && ruff check . && ruff format --check . && echo "lint: clean"

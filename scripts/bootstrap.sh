@@ -109,7 +109,106 @@ wheel_host_paths() {
   ln -sfn "$numpy_dir" "$base/lib/python3.11/site-packages/numpy"
 }
 
-# --- 4. colcon build ------------------------------------------------------------------------
+# --- 4. ROS 2 launch / CLI tooling (ros2 launch, launch_testing, the ros2 command) -----------
+# The PyPI wheels have no launch, launch_ros, launch_testing, ros2launch or ros2cli. Where the
+# unmodified sources are beside the checkout (../shared/ros2-cli: development machines and
+# CI) they are installed with pip --target into build/ros2-cli/site (this checkout's own,
+# so worktrees sharing one .venv keep theirs; scripts/env.sh puts it on PYTHONPATH, PATH and
+# AMENT_PREFIX_PATH), and composition_interfaces (a message package launch_ros imports) is
+# built by colcon with the project's interfaces (step 5). Nothing is done when the
+# environment already provides them (a sourced ROS 2 install).
+# Opt-in for machines that reach the ROS 2 repositories: GS_ROS2_CLI_FROM_GIT=1 clones the
+# pinned commits of requirements/ros2-cli-sources.txt instead (not exercised on the
+# project's machines, which cannot reach github.com).
+ROS2_CLI_DIR="$ROOT/build/ros2-cli"
+ROS2_CLI_SHARED="${GS_ROS2_CLI_SOURCES:-$ROOT/../shared/ros2-cli}"
+ros2_cli_provided() {
+  # the environment without this checkout's own paths (e.g. when env.sh is sourced)
+  local path="" entry
+  IFS=: read -ra _entries <<< "${PYTHONPATH:-}"
+  for entry in "${_entries[@]}"; do
+    [[ -z "$entry" || "$entry" == "$ROOT"/* ]] || path="${path:+$path:}$entry"
+  done
+  local modules=launch,launch_ros,launch_testing,launch_testing_ros,ros2cli,ros2launch
+  PYTHONPATH="$path" "$VENV/bin/python" -c "import $modules,composition_interfaces" \
+    >/dev/null 2>&1
+}
+ros2_cli_sources() {
+  # prints a folder laid out like ../shared/ros2-cli (<repository>/<package>/), fetching the
+  # pinned commits first when asked to
+  if [[ "${GS_ROS2_CLI_FROM_GIT:-0}" == 1 ]]; then
+    local clones="$ROS2_CLI_DIR/git/clones" tree="$ROS2_CLI_DIR/git/tree" repo commit pkgs
+    rm -rf "$tree"
+    while read -r repo commit pkgs; do
+      local name="${repo#*/}" clone="$clones/${repo#*/}"
+      if [[ "$(git -C "$clone" rev-parse HEAD 2>/dev/null)" != "$commit" ]]; then
+        log "fetching $repo at $commit" >&2
+        rm -rf "$clone" && mkdir -p "$clone"
+        git -C "$clone" init -q
+        git -C "$clone" fetch -q --depth 1 "https://github.com/$repo.git" "$commit"
+        git -C "$clone" checkout -q FETCH_HEAD
+      fi
+      mkdir -p "$tree/$name"
+      if [[ "$pkgs" == "$name" && -f "$clone/setup.py" ]]; then
+        cp -r "$clone"/. "$tree/$name/" && rm -rf "$tree/$name/.git"
+      else
+        for p in $pkgs; do cp -r "$clone/$p" "$tree/$name/$p"; done
+      fi
+    done < <(sed 's/#.*//' requirements/ros2-cli-sources.txt | awk 'NF >= 3')
+    echo "$tree"
+  elif [[ -d "$ROS2_CLI_SHARED" ]]; then
+    (cd "$ROS2_CLI_SHARED" && pwd)
+  fi
+}
+ros2_cli() {
+  rm -f "$ROS2_CLI_DIR/.provided"
+  if ros2_cli_provided; then
+    mkdir -p "$ROS2_CLI_DIR" && touch "$ROS2_CLI_DIR/.provided"
+    return 0
+  fi
+  local src
+  src="$(ros2_cli_sources)"
+  if [[ -z "$src" ]]; then
+    log "no ROS 2 launch tooling: ros2 launch and launch_testing tests unavailable" \
+        "(gs-stack runs the stacks; see README 'Running the stack')"
+    return 0
+  fi
+  local h stamp="$ROS2_CLI_DIR/.stamp"
+  h="$( (cat requirements/ros2-cli.txt; cd "$src" && find . -type f -not -path '*/.git/*' \
+        -printf '%p %s %T@\n' | sort) | sha256sum | cut -c1-16)"
+  if [[ "$(cat "$stamp" 2>/dev/null)" == "$h" && -x "$ROS2_CLI_DIR/site/bin/ros2" ]]; then
+    return 0
+  fi
+  log "installing ros2 launch / launch_testing / ros2cli from $src"
+  local start=$SECONDS
+  # pip builds in the source tree (egg-info, build/): work on a copy, never in $src
+  rm -rf "$ROS2_CLI_DIR/src" "$ROS2_CLI_DIR/site"
+  mkdir -p "$ROS2_CLI_DIR/src"
+  cp -r "$src"/. "$ROS2_CLI_DIR/src/"
+  chmod -R u+w "$ROS2_CLI_DIR/src"
+  local pkgs=()
+  for setup in "$ROS2_CLI_DIR"/src/*/*/setup.py "$ROS2_CLI_DIR"/src/*/setup.py; do
+    pkgs+=("$(dirname "$setup")")
+  done
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation \
+      --target "$ROS2_CLI_DIR/site" -r requirements/ros2-cli.txt "${pkgs[@]}" \
+      > "$ROOT/log/ros2-cli-install.txt" 2>&1 \
+    || { grep -v "is ignored" "$ROOT/log/ros2-cli-install.txt" | tail -30; return 1; }
+  PYTHONPATH="$ROS2_CLI_DIR/site" "$VENV/bin/python" -c 'import launch, launch_testing, ros2cli, ros2launch'
+  log "ros2 tooling installed in $((SECONDS - start)) s (build/ros2-cli/site)"
+  echo "$h" > "$stamp"
+}
+
+# colcon also builds these message packages of the tooling when it is installed from source
+extra_colcon_paths() {
+  [[ -f "$ROS2_CLI_DIR/.stamp" && ! -f "$ROS2_CLI_DIR/.provided" ]] || return 0
+  local d
+  local d="$ROS2_CLI_DIR/src/rcl_interfaces/composition_interfaces"
+  [[ -f "$d/package.xml" ]] && echo "$d"
+  return 0
+}
+
+# --- 5. colcon build ------------------------------------------------------------------------
 build_workspace() {
   local inputs h
   inputs=$(find src launch config -type f \( -name package.xml -o -name CMakeLists.txt \
@@ -117,8 +216,10 @@ build_workspace() {
       -o -name '*.action' -o -name '*.yaml' -o -name '*.launch.py' \) | sort)
   # contents of build inputs + the list of all files (symlink installs link file by file,
   # so an added module needs a rebuild even though no build file changed)
-  h="$( (find src launch config -type f -not -path '*/__pycache__/*' | sort; cat $inputs) \
-        | sha256sum | cut -c1-16)"
+  local extra
+  mapfile -t extra < <(extra_colcon_paths)
+  h="$( (find src launch config -type f -not -path '*/__pycache__/*' | sort; cat $inputs
+         echo "${extra[@]}") | sha256sum | cut -c1-16)"
   # The stamp lives with the build it describes (build/), not in .venv: several checkouts
   # (git worktrees) may share one .venv without invalidating each other's builds.
   local stamp="$ROOT/build/.gs-colcon-stamp"
@@ -129,7 +230,7 @@ build_workspace() {
   # shellcheck source=/dev/null
   source "$ROOT/scripts/env.sh" --no-workspace
   local start=$SECONDS
-  colcon --log-base log build --base-paths src --symlink-install \
+  colcon --log-base log build --base-paths src "${extra[@]}" --symlink-install \
       --event-handlers console_cohesion- status- --cmake-args \
       -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF -Wno-dev \
       > log/colcon-build.txt 2>&1 || { tail -50 log/colcon-build.txt; return 1; }
@@ -142,6 +243,7 @@ _start=$SECONDS
 apt_packages
 python_env
 wheel_host_paths
+ros2_cli
 build_workspace
 if ((SECONDS - _start > 5)); then
   log "setup took $((SECONDS - _start)) s; .venv is $(du -sh "$VENV" | cut -f1)"

@@ -13,6 +13,15 @@ else
 fi
 # shellcheck source=/dev/null
 source "$_GS_ROOT/.venv/bin/activate"
+# ROS 2 launch / CLI tooling installed from source by scripts/bootstrap.sh (step 4):
+# `ros2`, `ros2 launch`, launch_testing. Absent where a ROS 2 install provides them.
+_gs_cli="$_GS_ROOT/build/ros2-cli/site"
+if [[ -x "$_gs_cli/bin/ros2" && ! -f "$_GS_ROOT/build/ros2-cli/.provided" ]]; then
+  case ":${PYTHONPATH:-}:" in *":$_gs_cli:"*) ;; *) export PYTHONPATH="$_gs_cli${PYTHONPATH:+:$PYTHONPATH}" ;; esac
+  case ":$PATH:" in *":$_gs_cli/bin:"*) ;; *) export PATH="$_gs_cli/bin:$PATH" ;; esac
+  case ":${AMENT_PREFIX_PATH:-}:" in *":$_gs_cli:"*) ;; *) export AMENT_PREFIX_PATH="$_gs_cli${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" ;; esac
+fi
+unset _gs_cli
 if [[ "${1:-}" != "--no-workspace" && -f "$_GS_ROOT/install/setup.bash" ]]; then
   # colcon's setup scripts read unset variables
   set +u

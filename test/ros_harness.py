@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import itertools
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -59,7 +62,8 @@ class ManagedProcess:
         )
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def wait_for_output(self, pattern: str, timeout: float = 30.0) -> re.Match:
@@ -84,18 +88,31 @@ class ManagedProcess:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> int:
-        """SIGINT the process group, then SIGKILL after ``timeout``; returns the exit code."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGINT)
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self._log.close()
+        """SIGINT the process group, then SIGKILL after ``timeout``; returns the exit code.
+
+        The whole group is signalled even when its leader has already exited: processes it
+        started (a launch's nodes) may still be running."""
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGINT)
+        while time.monotonic() < deadline and (
+            self.proc.poll() is None or _group_alive(self.proc.pid)
+        ):
+            time.sleep(0.05)  # polling a bounded wait
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=5)
+        if not self._log.closed:
+            self._log.close()
         return self.proc.returncode
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class ProcessManager:
@@ -139,3 +156,42 @@ def spin_until(node, predicate: Callable[[], bool], timeout: float, executor=Non
         else:
             rclpy.spin_once(node, timeout_sec=0.05, executor=None)
     return predicate()
+
+
+def launch_testing_missing() -> str | None:
+    """Why launch tests cannot run here (None: they can)."""
+    if importlib.util.find_spec("launch_testing") is None or shutil.which("launch_test") is None:
+        return (
+            "launch_testing is not installed (PyPI-only ROS 2 without ../shared/ros2-cli; "
+            "scripts/bootstrap.sh installs it from there)"
+        )
+    if importlib.util.find_spec("composition_interfaces") is None:
+        return "composition_interfaces is not built (run scripts/bootstrap.sh)"
+    return None
+
+
+def run_launch_test(
+    path: Path, env: dict[str, str], log_dir: Path, args: tuple[str, ...] = (), timeout=150.0
+) -> str:
+    """Run a launch_testing file with the `launch_test` command; fail with its output
+    unless every test (active and post-shutdown) passed. Returns the output."""
+    import pytest
+
+    reason = launch_testing_missing()
+    if reason:
+        pytest.skip(reason)
+    proc = ManagedProcess(
+        path.stem, ["launch_test", str(path), *args], env, log_dir / f"{path.stem}.log"
+    )
+    try:
+        code = proc.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        code = proc.stop(timeout=10.0)
+        raise AssertionError(
+            f"launch_test {path.name} did not finish in {timeout} s:\n{proc.output()[-6000:]}"
+        ) from None
+    finally:
+        proc.stop()
+    output = proc.output()
+    assert code == 0, f"launch_test {path.name} failed ({code}):\n{output[-8000:]}"
+    return output
