@@ -67,8 +67,6 @@ def sim_and_model(process_manager):
             "-p",
             f"mask_topic:={MODEL_MASK_TOPIC}",
             "-p",
-            "render_scale:=1.0",
-            "-p",
             "device:=cpu",
             "-r",
             "robot/ee_pose:=robot_model/ee_pose",

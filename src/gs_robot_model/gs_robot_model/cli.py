@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     e.add_argument("--model", default=str(default_model_dir()))
     e.add_argument("--data", default="data/robot_model/xarm7/test.npz")
     e.add_argument("--out", default="out/robot_model/eval")
-    e.add_argument("--pose-configs", type=_positive(int), default=4)
+    e.add_argument("--pose-configs", type=_positive(int), default=6)
     e.add_argument("--pose-iters", type=_positive(int), default=50)
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(func=cmd_eval)

@@ -42,7 +42,7 @@ class EvalConfig:
 
     alpha_threshold: float = 0.5
     chamfer_points: int = 10000
-    pose_configs: int = 4
+    pose_configs: int = 6
     pose_noise_rad: float = 0.1
     pose_iters: int = 50
     pose_lr: float = 0.03

@@ -289,8 +289,8 @@ def train(
                     p.grad = None
         opt.step()
         step += 1
-        history.append({"step": step, "stage": stage, "loss": float(loss), **parts})
-        bar.set_postfix(stage=stage, loss=f"{float(loss):.4f}", rgb=f"{parts['rgb']:.4f}")
+        history.append({"step": step, "stage": stage, "loss": float(loss.detach()), **parts})
+        bar.set_postfix(stage=stage, loss=f"{float(loss.detach()):.4f}", rgb=f"{parts['rgb']:.4f}")
         bar.update(1)
         if step % tc.checkpoint_every == 0 or step == tc.total:
             save(step)
