@@ -132,3 +132,14 @@ def test_node_masks_and_ee_pose_match_the_simulator(sim_and_model, rclpy_node):
         err = np.linalg.norm([a.x - b.x, a.y - b.y, a.z - b.z])
         assert err < 1e-3, f"EE position differs by {err * 1000:.2f} mm"
     assert sim.alive() and model.alive()
+
+
+def test_invalid_parameter_exits_with_a_message(process_manager):
+    proc = process_manager.start(
+        "robot_model_bad",
+        [sys.executable, "-m", "gs_robot_model.robot_model_node", "--ros-args",
+         "-p", "mask_topic:=masks/robot"],
+    )  # fmt: skip
+    assert proc.proc.wait(timeout=90) == 2
+    out = proc.output()
+    assert "mask_topic" in out and "masks/robot" in out and "Traceback" not in out

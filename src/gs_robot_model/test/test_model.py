@@ -147,3 +147,32 @@ def test_estimate_pose_rejects_mismatched_images():
         estimate_pose(model, vm, ks, 16, 16, torch.zeros(7), rgb=torch.zeros(1, 16, 16, 3))
     with pytest.raises(ValueError, match="needs rgb and/or mask"):
         estimate_pose(model, vm, ks, 16, 16, torch.zeros(7))
+
+
+def test_runtime_masks_ee_pose_and_input_checks():
+    from gs_robot_model.runtime import RobotMaskRenderer, base_transform
+
+    model = small_model(300, warmup=100)
+    world_from_base = base_transform([-0.4, 0.1, 0.0], 90.0)
+    core = RobotMaskRenderer(model, world_from_base, render_scale=0.5)
+    with pytest.raises(ValueError, match="has 3 values"):
+        core.set_joints([0.0, 0.1, 0.2])
+    with pytest.raises(ValueError, match="not finite"):
+        core.set_joints([0.0] * 6 + [float("nan")])
+    with pytest.raises(ValueError, match="render_scale"):
+        RobotMaskRenderer(model, world_from_base, render_scale=0.0)
+    core.set_joints(Q_TEST)
+    # EE pose: FK of the pusher tip moved by the base pose (yaw 90 deg: x_b -> y_w)
+    tip_b = Kinematics(model.robot).tip_pose(torch.tensor(Q_TEST, dtype=torch.float32))
+    tip_w = core.tip_pose(Q_TEST)
+    np.testing.assert_allclose(tip_w[:3, 3], world_from_base[:3, :3] @ tip_b[:3, 3].numpy()
+                               + world_from_base[:3, 3], atol=1e-5)  # fmt: skip
+    # a camera looking at the arm from 1.2 m sees it; the same camera turned away does not
+    intr = CameraIntrinsics.from_fov(64, 48, 50.0)
+    target = world_from_base[:3, 3] + np.array([0.0, 0.0, 0.3])
+    mask = core.mask(look_at(target + np.array([1.2, 0.3, 0.5]), target), intr)
+    assert mask.shape == (48, 64) and mask.dtype == bool and 0.01 < mask.mean() < 0.5
+    away = core.mask(
+        look_at(target + np.array([1.2, 0.3, 0.5]), target + np.array([3.0, 1.0, 1.0])), intr
+    )
+    assert not away.any()
