@@ -54,12 +54,18 @@ def cmd_train(a) -> int:
     from gs_robot_model.model import ModelConfig
     from gs_robot_model.train import TrainConfig, train
 
-    mc = ModelConfig(robot=a.robot, num_gaussians=a.gaussians, appearance=not a.no_appearance)
+    mc = ModelConfig(
+        robot=a.robot,
+        num_gaussians=a.gaussians,
+        appearance=not a.no_appearance,
+        flat_ratio=a.flat_ratio,
+    )
     tc = TrainConfig(
         canonical_iters=a.canonical_iters,
         skinning_iters=a.skinning_iters,
         joint_iters=a.joint_iters,
         views_per_step=a.views_per_step,
+        w_depth=a.w_depth,
         seed=a.seed,
     )
     info = train(Path(a.data), Path(a.out), mc, tc, resume=not a.restart, threads=a.threads)
@@ -148,6 +154,13 @@ def main(argv=None) -> int:
     t.add_argument("--skinning-iters", type=int, default=600)
     t.add_argument("--joint-iters", type=int, default=1200)
     t.add_argument("--views-per-step", type=int, default=2)
+    t.add_argument("--w-depth", type=float, default=0.2, help="depth L1 weight [1/m]")
+    t.add_argument(
+        "--flat-ratio",
+        type=float,
+        default=1.0,
+        help="initial Gaussian thickness along the surface normal / in-plane size",
+    )
     t.add_argument("--no-appearance", action="store_true", help="no pose-conditioned deformation")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument(

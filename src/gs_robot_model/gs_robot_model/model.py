@@ -34,8 +34,9 @@ class ModelConfig:
     pose-conditioned deformation (colour + position offset) MLP; max_offset: its largest
     position offset [m]; shading: Lambertian shading of per-Gaussian albedo under
     ``num_lights`` learned world-fixed directional lights + ambient, with per-Gaussian normals
-    rotated by the skinning (pose-dependent appearance from a physical prior); background:
-    (3,) RGB."""
+    rotated by the skinning (pose-dependent appearance from a physical prior); flat_ratio:
+    initial thickness of a Gaussian along the surface normal relative to its in-plane size
+    when initialised with normals (1 = isotropic); background: (3,) RGB."""
 
     robot: str = "xarm7"
     num_gaussians: int = 2500
@@ -46,6 +47,7 @@ class ModelConfig:
     max_offset: float = 0.01
     shading: bool = True
     num_lights: int = 2
+    flat_ratio: float = 1.0
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @classmethod
@@ -152,8 +154,15 @@ class RobotGaussianModel(nn.Module):
             spacing = float(d.min(1).values.median())
         self.log_scales.fill_(math.log(max(spacing, 1e-4)))
         if normals is not None:
-            nrm = torch.as_tensor(normals, dtype=self.means.dtype)
-            self.normals.copy_(F.normalize(nrm, dim=-1))
+            nrm = F.normalize(torch.as_tensor(normals, dtype=self.means.dtype), dim=-1)
+            self.normals.copy_(nrm)
+            if self.cfg.flat_ratio < 1.0:  # surfels: local z along the normal, thin along it
+                w = 1.0 + nrm[:, 2]
+                q = torch.stack([w, -nrm[:, 1], nrm[:, 0], torch.zeros_like(w)], -1)
+                flip = w < 1e-6  # normal = -z: half turn about x
+                q[flip] = torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=q.dtype)
+                self.quats.copy_(F.normalize(q, dim=-1))
+                self.log_scales[:, 2] += math.log(self.cfg.flat_ratio)
         if normals is not None:
             self.normals.copy_(
                 F.normalize(torch.as_tensor(normals, dtype=self.means.dtype), dim=-1)
