@@ -87,6 +87,13 @@ def _param_specs() -> list[ParamSpec]:
             read_only=True,
         ),
         ParamSpec(
+            "publish_ee_pose",
+            True,
+            "publish robot/ee_pose (pusher tip, world frame); false when the robot_model node "
+            "publishes it from forward kinematics",
+            read_only=True,
+        ),
+        ParamSpec(
             "real_time",
             True,
             "pace the simulation to wall-clock time (false: as fast as possible)",
@@ -143,7 +150,11 @@ class SimNode(Node):
                 )
         self.pub_rig = self.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
         self.pub_joints = self.create_publisher(JointState, "robot/joint_states", SENSOR_QOS)
-        self.pub_ee = self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
+        self.pub_ee = (
+            self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
+            if self.params["publish_ee_pose"]
+            else None
+        )
         self.pub_gt = (
             self.create_publisher(PointCloud2, GROUND_TRUTH_TOPIC, SENSOR_QOS)
             if self.params["publish_ground_truth"]
@@ -194,9 +205,10 @@ class SimNode(Node):
         js.position = [float(v) for v in joints[0]]
         js.velocity = [float(v) for v in joints[1]]
         self.pub_joints.publish(js)
-        self.pub_ee.publish(
-            PoseStamped(header=make_header("world", stamp), pose=_pose(tip_pos, tip_quat))
-        )
+        if self.pub_ee is not None:
+            self.pub_ee.publish(
+                PoseStamped(header=make_header("world", stamp), pose=_pose(tip_pos, tip_quat))
+            )
         if self.pub_gt is not None:
             self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
         enc = self.params["depth_encoding"]

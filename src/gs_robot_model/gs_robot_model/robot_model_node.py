@@ -1,0 +1,225 @@
+"""ROS 2 node ``robot_model``: the robot self-model online (DESIGN.md §1.7, §4).
+
+Subscribes ``robot/joint_states`` (sensor_msgs/JointState), ``cameras/rig`` (CameraRig,
+transient-local) and ``cameras/<cam>/color/camera_info`` (the camera clock). Publishes, per
+camera frame, ``cameras/<cam>/robot_mask`` (mono8, 255 = robot: the rendered alpha of the
+posed Gaussians, thresholded; the topic name is the ``mask_topic`` template) and, per joint
+state, ``robot/ee_pose`` (geometry_msgs/PoseStamped, world frame: forward kinematics of the
+pusher tip). Bad messages are rejected with a log line; the node keeps serving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image, JointState
+
+import gs_robot_model  # noqa: F401  (MUJOCO_GL default)
+from gs_common.device import resolve_device
+from gs_common.geometry import matrix_to_quat
+from gs_common.ros.image import numpy_to_image
+from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.rig import rig_from_msg
+from gs_common.ros.spin import run_node
+from gs_common.ros.stamp import make_header
+from gs_dynamics_interfaces.msg import CameraRig
+from gs_robot_model.checkpoint import load_model
+from gs_robot_model.cli import default_model_dir
+from gs_robot_model.runtime import RobotMaskRenderer, base_transform
+
+
+def _check_xyz(v) -> str | None:
+    if len(v) != 3 or not all(np.isfinite(v)):
+        return f"base_xyz={list(v)} must be 3 finite numbers [m]"
+    return None
+
+
+def _param_specs() -> list[ParamSpec]:
+    return [
+        ParamSpec(
+            "model_dir",
+            "",
+            "checkpoint directory (model.json + model.safetensors); "
+            "empty: the xArm7 model shipped with gs_robot_model",
+            read_only=True,
+        ),
+        ParamSpec("device", "auto", "torch device: auto | cpu | cuda", read_only=True),
+        ParamSpec(
+            "base_xyz",
+            [-0.40, 0.0, 0.0],
+            "robot base position in world [m] (the simulator's arm_base, z = table surface)",
+            check=_check_xyz,
+            read_only=True,
+        ),
+        ParamSpec(
+            "base_yaw_deg",
+            0.0,
+            "robot base yaw about world z [deg]",
+            range=(-360.0, 360.0),
+            read_only=True,
+        ),
+        ParamSpec(
+            "alpha_threshold",
+            0.5,
+            "rendered alpha above which a pixel is robot",
+            range=(0.01, 0.99),
+        ),
+        ParamSpec(
+            "render_scale",
+            0.5,
+            "render masks at this fraction of the camera resolution, "
+            "upsampled to full size (CPU budget)",
+            range=(0.1, 1.0),
+            read_only=True,
+        ),
+        ParamSpec(
+            "mask_topic",
+            "cameras/{cam}/robot_mask",
+            "robot mask topic template ({cam} = camera name)",
+            check=lambda v: None if "{cam}" in v else f"mask_topic={v!r} lacks {{cam}}",
+            read_only=True,
+        ),
+        ParamSpec(
+            "torch_threads",
+            1,
+            "torch intra-op threads (1 on a shared CPU: more threads spin-wait)",
+            range=(1, 64),
+            read_only=True,
+        ),
+        ParamSpec("publish_masks", True, "publish robot masks", read_only=True),
+        ParamSpec(
+            "publish_ee_pose", True, "publish robot/ee_pose (FK of the pusher tip)", read_only=True
+        ),
+    ]
+
+
+class RobotModelNode(Node):
+    """Thin ROS adapter around :class:`gs_robot_model.runtime.RobotMaskRenderer`."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("robot_model", **kwargs)
+        self.params = declare_params(self, _param_specs())
+        torch.set_num_threads(int(self.params["torch_threads"]))
+        model_dir = Path(self.params["model_dir"] or default_model_dir())
+        model, _ = load_model(model_dir)
+        self.core = RobotMaskRenderer(
+            model,
+            base_transform(self.params["base_xyz"], self.params["base_yaw_deg"]),
+            alpha_threshold=float(self.params["alpha_threshold"]),
+            render_scale=float(self.params["render_scale"]),
+            device=resolve_device(self.params["device"]),
+        )
+        self.joint_names = list(model.robot.joint_names)
+        self.rig: dict[str, tuple] = {}
+        self.pub_masks: dict[str, object] = {}
+        self.info_subs = []
+        self.pub_ee = (
+            self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
+            if self.params["publish_ee_pose"]
+            else None
+        )
+        self._render_group = MutuallyExclusiveCallbackGroup()
+        self.create_subscription(JointState, "robot/joint_states", self._on_joints, SENSOR_QOS)
+        self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
+        self.masks_published = 0
+        self.get_logger().info(
+            f"robot_model ready: {model.robot.name}, {model.cfg.num_gaussians} Gaussians "
+            f"from {model_dir}"
+        )
+
+    # --- inputs -----------------------------------------------------------------------------
+    def _joint_vector(self, msg: JointState) -> np.ndarray:
+        names = [n.rsplit("/", 1)[-1] for n in msg.name]
+        if len(names) != len(msg.position):
+            raise ValueError(
+                f"joint_states has {len(names)} names but {len(msg.position)} positions"
+            )
+        missing = [j for j in self.joint_names if j not in names]
+        if missing:
+            raise ValueError(f"joint_states lacks joints {missing} (got {list(msg.name)})")
+        return self.core.check_joints([msg.position[names.index(j)] for j in self.joint_names])
+
+    def _on_joints(self, msg: JointState) -> None:
+        try:
+            q = self._joint_vector(msg)
+        except ValueError as exc:
+            self.get_logger().warning(
+                f"rejected robot/joint_states: {exc}", throttle_duration_sec=5.0
+            )
+            return
+        self.core.set_joints(q)
+        if self.pub_ee is not None:
+            t = self.core.tip_pose(q)
+            quat = matrix_to_quat(t[:3, :3])
+            pose = Pose(
+                position=Point(x=float(t[0, 3]), y=float(t[1, 3]), z=float(t[2, 3])),
+                orientation=Quaternion(
+                    w=float(quat[0]), x=float(quat[1]), y=float(quat[2]), z=float(quat[3])
+                ),
+            )
+            self.pub_ee.publish(
+                PoseStamped(header=make_header("world", msg.header.stamp), pose=pose)
+            )
+
+    def _on_rig(self, msg: CameraRig) -> None:
+        try:
+            names, intrinsics, poses = rig_from_msg(msg)
+        except ValueError as exc:
+            self.get_logger().error(f"rejected cameras/rig: {exc}")
+            return
+        self.rig = {n: (intr, pose) for n, intr, pose in zip(names, intrinsics, poses)}
+        if not self.params["publish_masks"]:
+            return
+        for name in names:
+            if name in self.pub_masks:
+                continue
+            topic = self.params["mask_topic"].format(cam=name)
+            self.pub_masks[name] = self.create_publisher(Image, topic, SENSOR_QOS)
+            self.info_subs.append(
+                self.create_subscription(
+                    CameraInfo,
+                    f"cameras/{name}/color/camera_info",
+                    lambda m, n=name: self._on_frame(n, m),
+                    SENSOR_QOS,
+                    callback_group=self._render_group,
+                )
+            )
+        self.get_logger().info(f"rig with cameras {names}: publishing robot masks")
+
+    def _on_frame(self, cam: str, info: CameraInfo) -> None:
+        if not self.core.has_joints or cam not in self.rig:
+            return
+        intr, pose = self.rig[cam]
+        if (info.width, info.height) != (intr.width, intr.height):
+            self.get_logger().warning(
+                f"{cam}: camera_info is {info.width}x{info.height} but the rig says "
+                f"{intr.width}x{intr.height}; skipping the frame",
+                throttle_duration_sec=5.0,
+            )
+            return
+        try:
+            mask = self.core.mask(pose, intr)
+        except Exception as exc:
+            self.get_logger().error(
+                f"{cam}: mask rendering failed: {exc}", throttle_duration_sec=5.0
+            )
+            return
+        img = numpy_to_image(
+            mask.astype(np.uint8) * 255, "mono8", info.header.stamp, info.header.frame_id
+        )
+        self.pub_masks[cam].publish(img)
+        self.masks_published += 1
+
+
+def main(args=None) -> int:
+    return run_node(RobotModelNode, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
