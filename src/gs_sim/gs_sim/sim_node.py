@@ -42,6 +42,7 @@ from gs_sim.depth_noise import DepthNoise
 from gs_sim.push import PushRejected, validate_push
 from gs_sim.rig_renderer import RigRenderer
 from gs_sim.settings import SETTINGS, check_setting, workcell_config
+from gs_sim.tf_publisher import SimTf
 from gs_sim.workcell import Workcell
 
 GROUND_TRUTH_TOPIC = "sim/ground_truth/object_points"
@@ -147,6 +148,8 @@ class SimNode(Node):
             else None
         )
         self._publish_rig()
+        self._tf = SimTf(self, wc)  # /tf_static (cameras, robot base) and /tf (arm links)
+        self._tf.publish_static()
         self.action_server = ActionServer(
             self,
             ExecutePush,
@@ -194,6 +197,7 @@ class SimNode(Node):
         )
         if self.pub_gt is not None:
             self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
+        self._tf.publish_links(stamp)
         enc = self.params["depth_encoding"]
         for cam, frame in zip(self.workcell.cameras, frames):
             fid = self._frame_id(cam.name)
