@@ -104,12 +104,12 @@ def observations_from_episode(
 
 
 def _print_result(result, errors=None) -> None:
-    print(
-        f"{'camera':<10}{'corners':>8}{'rms px':>9}{'max px':>9}" + ("   error" if errors else "")
-    )
+    head = f"{'camera':<10}{'corners':>8}{'dropped':>8}{'rms px':>9}{'max px':>9}"
+    print(head + ("   error vs simulator" if errors else ""))
     for cam in sorted(result.world_from_camera):
         line = (
-            f"{cam:<10}{result.corners[cam]:>8}{result.rms_px[cam]:>9.3f}{result.max_px[cam]:>9.3f}"
+            f"{cam:<10}{result.corners[cam]:>8}{result.rejected.get(cam, 0):>8}"
+            f"{result.rms_px[cam]:>9.3f}{result.max_px[cam]:>9.3f}"
         )
         if errors:
             line += f"   {errors[cam][0] * 1000:.3f} mm, {errors[cam][1]:.4f} deg"

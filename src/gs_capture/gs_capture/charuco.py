@@ -8,8 +8,10 @@ board, hence ``world_from_board = diag(1, -1, -1)`` plus the centring offset).
 Pipeline: :func:`detect` the board's inner corners in each camera image ->
 :func:`initial_pose` per camera (IPPE PnP on the planar corners) -> :func:`refine_jointly`
 minimises the reprojection error of all cameras (and of further board placements, whose
-poses are unknowns; placement 0 is the world) with a robust (Huber) loss ->
-:class:`CalibrationResult` with per-camera RMS reprojection error [px].
+poses are unknowns; placement 0 is the world) with a robust (Huber) loss; corners far
+outside the error distribution (median + 8 robust sigma, at least 0.5 px) are dropped and
+the problem solved again -> :class:`CalibrationResult` with per-camera RMS reprojection
+error [px].
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from scipy.optimize import least_squares
 
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import invert_transform, make_transform
+
+#: corners are never rejected as outliers below this reprojection error [px]
+OUTLIER_MIN_PX = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,13 +147,15 @@ def _project(cam_from_world: np.ndarray, pts: np.ndarray, obs: Observation) -> n
 @dataclasses.dataclass
 class CalibrationResult:
     """world_from_camera: {camera: (4, 4)}; rms_px / max_px: reprojection error per camera
-    [px]; corners: detected corners per camera; world_from_placement: board placements > 0."""
+    [px]; corners: corners used per camera; world_from_placement: board placements > 0;
+    rejected: corners dropped as outliers per camera (e.g. partly covered by the object)."""
 
     world_from_camera: dict[str, np.ndarray]
     rms_px: dict[str, float]
     max_px: dict[str, float]
     corners: dict[str, int]
     world_from_placement: dict[int, np.ndarray]
+    rejected: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def refine_jointly(
@@ -220,7 +227,35 @@ def calibrate(
             raise ValueError(f"camera '{cam}' never saw the board in placement 0 (the world)")
         initial[cam] = initial_pose(spec, max(views, key=lambda o: len(o.ids)), min_corners)
     usable = [o for o in observations if len(o.ids) >= min_corners]
-    return refine_jointly(spec, usable, initial)
+    first = refine_jointly(spec, usable, initial)
+    # Corners partly covered (by the object, the arm) are found off their true position:
+    # drop those far outside the error distribution of all corners, then solve again.
+    errors = [_errors(spec, o, first) for o in usable]
+    flat = np.concatenate(errors)
+    med = float(np.median(flat))
+    mad = float(np.median(np.abs(flat - med)))
+    limit = max(OUTLIER_MIN_PX, med + 8.0 * 1.4826 * mad)
+    kept, rejected = [], {}
+    for o, err in zip(usable, errors):
+        ok = err <= limit
+        rejected[o.camera] = rejected.get(o.camera, 0) + int((~ok).sum())
+        if ok.sum() >= min_corners:
+            kept.append(dataclasses.replace(o, ids=o.ids[ok], image_points=o.image_points[ok]))
+    if not any(rejected.values()):
+        return first
+    result = refine_jointly(spec, kept, first.world_from_camera)
+    result.rejected = rejected
+    return result
+
+
+def _errors(spec: BoardSpec, obs: Observation, result: CalibrationResult) -> np.ndarray:
+    """(N,) reprojection error [px] of each corner of ``obs`` under ``result``."""
+    pts = spec.corners_world()[obs.ids]
+    if obs.placement > 0:
+        t = result.world_from_placement[obs.placement]
+        pts = pts @ t[:3, :3].T + t[:3, 3]
+    c_from_w = invert_transform(result.world_from_camera[obs.camera])
+    return np.linalg.norm(_project(c_from_w, pts, obs) - obs.image_points, axis=1)
 
 
 def pose_error(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:

@@ -69,8 +69,9 @@ PARAMS = [
     ),
     ParamSpec(
         "group_tolerance",
-        0.015,
-        "largest stamp spread of one multi-camera frame [s]",
+        0.02,
+        "largest stamp spread of one multi-camera frame [s]; free-running cameras have any "
+        "phase, so keep it above half a frame period (1 / (2 fps)) unless hardware-synced",
         range=(0.0005, 1.0),
         read_only=True,
     ),
@@ -152,19 +153,34 @@ class RealSenseNode(Node):
             loss_timeout_s=p["loss_timeout"],
             reopen_period_s=p["reopen_period"],
         )
+        if not p["hardware_sync"] and p["group_tolerance"] < 0.5 / p["fps"]:
+            self.get_logger().warning(
+                f"group_tolerance {p['group_tolerance']} s is below half a frame period at "
+                f"{p['fps']} Hz: free-running cameras may rarely form a complete frame"
+            )
         self.cams.open_all()  # raises naming a camera that cannot be opened
         self._publish_rig()
         self.cams.start()
         self.create_timer(10.0, self._report)
         self.get_logger().info(
-            f"realsense ready: {[c.spec.describe() for c in self.cams.cameras]} "
-            f"{p['width']}x{p['height']} @ {p['fps']} Hz, rig "
+            "realsense ready: "
+            + ", ".join(
+                f"{c.spec.describe()} {c.intrinsics.width}x{c.intrinsics.height}"
+                for c in self.cams.cameras
+            )
+            + f", rig "
             f"{p['rig_file'] or 'none (uncalibrated: run gs-calibrate)'}"
         )
 
     def _on_log(self, level: str, message: str) -> None:
+        # one call site per severity: rclpy refuses one site logging at several severities
         log = self.get_logger()
-        {"info": log.info, "warn": log.warning, "error": log.error}[level](message)
+        if level == "error":
+            log.error(message)
+        elif level == "warn":
+            log.warning(message)
+        else:
+            log.info(message)
 
     def _on_opened(self, cam) -> None:
         info = intrinsics_to_camera_info(

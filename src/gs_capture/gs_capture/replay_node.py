@@ -51,6 +51,13 @@ PARAMS = [
         read_only=True,
     ),
     ParamSpec(
+        "delay",
+        0.0,
+        "wait this long before publishing [s] (lets recorders and subscribers connect)",
+        range=(0.0, 3600.0),
+        read_only=True,
+    ),
+    ParamSpec(
         "topics",
         ["**"],
         "glob patterns of the topics to publish (* one level, ** any)",
@@ -93,6 +100,8 @@ class ReplayNode(Node):
 
     def _play(self) -> None:
         p = self.params
+        if self._stop.wait(p["delay"]):
+            return
         latched = [t for t in self.pubs if t.lstrip("/") in LATCHED_TOPICS]
         for msg in iter_raw(self.path, latched):  # configuration first, whatever the offset
             self.pubs[msg.topic].publish(msg.data)

@@ -60,7 +60,7 @@ def test_joint_refinement_with_moved_board_recovers_poses():
     moved = make_transform(np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]), [0.05, -0.03, 0.0])
     obs = _synthetic_views(spec, cams, [np.eye(4), moved], rng, 0.1)
     obs = [o for o in obs if not (o.camera == "cam2" and o.placement == 0)]
-    with pytest.raises(ValueError, match="cam2.*placement 0"):
+    with pytest.raises(ValueError, match=r"cam2.*placement 0"):
         calibrate(spec, obs)
     # joint: cam2 initialised from placement 1 via cam0's view of it
     from gs_capture.charuco import initial_pose, refine_jointly
@@ -89,7 +89,7 @@ def test_too_few_corners_is_a_clear_error():
     spec = BoardSpec()
     intr = CameraIntrinsics.from_fov(64, 48, 42.5)
     obs = [Observation("camX", intr, np.arange(3), np.zeros((3, 2)))]
-    with pytest.raises(ValueError, match="camX.*3 board corners"):
+    with pytest.raises(ValueError, match=r"camX.*3 board corners"):
         calibrate(spec, obs)
 
 
@@ -114,5 +114,5 @@ def test_rig_file_round_trip_and_errors(tmp_path):
     text = path.read_text()
     assert "- [-0.707106781," in text
     (tmp_path / "bad.yaml").write_text(text.replace("- [-0.707106781,", "- [-0.9,", 1))
-    with pytest.raises(RigFileError, match="cam0.world_from_camera is not a rigid transform"):
+    with pytest.raises(RigFileError, match=r"cam0\.world_from_camera is not a rigid transform"):
         load_rig(tmp_path / "bad.yaml")

@@ -1,6 +1,7 @@
 """The SDK path of the capture core without hardware: software-device recordings (.db3)
 played back through rs.pipeline, four cameras grouped, one lost and re-opened."""
 
+import itertools
 import threading
 import time
 
@@ -43,7 +44,7 @@ def test_recording_plays_back_with_intrinsics_values_and_depth_scale(tmp_path):
 
 
 def test_missing_file_and_serial_are_named(tmp_path):
-    with pytest.raises(CameraNotFoundError, match="nope.db3"):
+    with pytest.raises(CameraNotFoundError, match=r"nope\.db3"):
         RealSenseCamera(CameraSpec("cam0", playback=str(tmp_path / "nope.db3"))).open()
     with pytest.raises(CameraNotFoundError, match="serial '000' is not connected; connected"):
         RealSenseCamera(CameraSpec("cam0", serial="000")).open()
@@ -84,5 +85,5 @@ def test_four_cameras_grouped_and_one_lost_then_back(tmp_path):
     assert any(lvl == "error" and "'cam3'" in m and "lost" in m for lvl, m in logs), logs
     assert any(lvl == "info" and "'cam3'" in m and "back" in m for lvl, m in logs), logs
     stamps = [s for s, _ in groups]
-    assert all(b > a for a, b in zip(stamps, stamps[1:])), "group stamps must increase"
+    assert all(b > a for a, b in itertools.pairwise(stamps)), "group stamps must increase"
     assert multi.losses["cam3"] >= 1
