@@ -209,11 +209,14 @@ def test_sim_record_replay_round_trip_and_offline_pipeline(process_manager, tmp_
 
     d = tmp_path / "tracked"
     frames = f"{start}:{second_k + 1}:{second_k - start}"
-    argv = [str(first), "--out", str(d), "--frames", frames, "--iterations", "2",
-            "--first-frame-iterations", "10", "--particles", "30"]  # fmt: skip
+    argv = [str(first), "--out", str(d), "--frames", frames, "--iterations", "1",
+            "--first-frame-iterations", "5", "--scale", "0.25", "--voxel", "0.008",
+            "--particles", "30"]  # fmt: skip
     assert gs_track(argv) == 0
     traj = load_trajectories(d / f"{first.stem}.npz")
-    assert traj.points.shape == (2, 30, 3) and traj.source == "tracking"
+    # 30 particles minus the tracker's motion outliers
+    assert traj.points.shape[0] == 2 and 20 <= traj.points.shape[1] <= 30
+    assert traj.source == "tracking"
     assert np.isfinite(traj.points).all()
     # the particles lie on the rope: within 2 cm of its ground-truth vertices
     gt = ea.object_points[start]
