@@ -145,7 +145,11 @@ class RecorderNode(Node):
             if self._closed:
                 return
             self._first_ns = self._first_ns or now
-            self.writer.write(topic, data, now)
+            try:
+                self.writer.write(topic, data, now)
+            except (OSError, ValueError) as exc:  # disk full, ...: say so, keep the node up
+                self.get_logger().error(f"cannot write a message of '{topic}': {exc}")
+                return
         duration = self.params["duration"]
         if duration > 0 and now - self._first_ns >= duration * 1e9:
             self.finish()
