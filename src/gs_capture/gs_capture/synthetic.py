@@ -110,3 +110,26 @@ def write_recording(
         sensor.close()
     del recorder  # finalizes the file
     return path
+
+
+def main(argv=None) -> int:
+    """``python -m gs_capture.synthetic --out cam0.db3 --serial 100 --frames 90``: a
+    recording to try the capture node without a camera (serials: ``file:cam0.db3``)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m gs_capture.synthetic", description=main.__doc__)
+    ap.add_argument("--out", required=True, help=".db3 file to write")
+    ap.add_argument("--serial", default="100")
+    ap.add_argument("--frames", type=int, default=90)
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--width", type=int, default=64)
+    ap.add_argument("--height", type=int, default=48)
+    ap.add_argument("--fovy-deg", type=float, default=42.5)
+    a = ap.parse_args(argv)
+    intr = CameraIntrinsics.from_fov(a.width, a.height, a.fovy_deg)
+    print(write_recording(a.out, a.serial, intr, a.frames, a.fps))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
