@@ -168,9 +168,24 @@ def iter_raw(
     with open(path, "rb") as f:
         reader = make_reader(f)
         for schema, channel, message in reader.iter_messages(
-            topics=list(topics) if topics is not None else None, start_time=start_ns
+            topics=list(topics) if topics is not None else None, starting_at=start_ns
         ):
             yield RawMessage(channel.topic, schema.name, message.log_time, message.data)
+
+
+def playback_plan(
+    path: str | os.PathLike, topics: Sequence[str], start_offset_s: float = 0.0, rate: float = 1.0
+) -> Iterator[tuple[float, RawMessage]]:
+    """(seconds after playback start, message) of ``topics`` in log-time order, starting
+    ``start_offset_s`` after the first of their messages, time divided by ``rate``."""
+    if rate <= 0:
+        raise ValueError(f"rate must be > 0, got {rate}")
+    first = next(iter_raw(path, topics), None)
+    if first is None:
+        return
+    start_ns = first.log_ns + round(start_offset_s * 1e9)
+    for msg in iter_raw(path, topics, start_ns):
+        yield (msg.log_ns - start_ns) * 1e-9 / rate, msg
 
 
 def topic_matches(topic: str, patterns: Sequence[str]) -> bool:

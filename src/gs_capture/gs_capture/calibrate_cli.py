@@ -86,8 +86,8 @@ def observations_from_episode(
             for t in pick:
                 for _, _, _, msg in reader.iter_decoded_messages(
                     topics=[f"cameras/{cam}/color/image_raw", f"/cameras/{cam}/color/image_raw"],
-                    start_time=t,
-                    end_time=t + 1,
+                    starting_at=t,
+                    ending_at=t,
                 ):
                     img = decode_image(
                         bytes(msg.data),

@@ -19,7 +19,7 @@ from pathlib import Path
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from gs_capture.bag import episode_topics, iter_raw, topic_matches
+from gs_capture.bag import episode_topics, iter_raw, playback_plan, topic_matches
 from gs_capture.record_node import message_class
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.qos import LATCHED_QOS
@@ -107,14 +107,9 @@ class ReplayNode(Node):
             self.pubs[msg.topic].publish(msg.data)
         streams = [t for t in self.pubs if t not in latched]
         while not self._stop.is_set():
-            first = next(iter_raw(self.path, streams), None)
-            if first is None:
-                break
-            start_ns = first.log_ns + round(p["start_offset"] * 1e9)
             wall0 = time.monotonic()
-            for msg in iter_raw(self.path, streams, start_ns):
-                due = wall0 + (msg.log_ns - start_ns) * 1e-9 / p["rate"]
-                if self._stop.wait(max(0.0, due - time.monotonic())):
+            for after_s, msg in playback_plan(self.path, streams, p["start_offset"], p["rate"]):
+                if self._stop.wait(max(0.0, wall0 + after_s - time.monotonic())):
                     return
                 try:
                     self.pubs[msg.topic].publish(msg.data)

@@ -10,6 +10,7 @@ from gs_capture.bag import (
     episode_topics,
     header_stamp_ns,
     iter_raw,
+    playback_plan,
     topic_matches,
 )
 from gs_common.episode import load_episode, load_trajectories
@@ -77,6 +78,20 @@ def test_copy_through_recorder_storage_reads_like_the_simulator_episode(tmp_path
     # messages without a header (TFMessage, Push) keep their receive time
     push = [m for m in iter_raw(dst, ["robot/executed_push"])]
     assert len(push) == 1 and push[0].log_ns >= receive
+
+
+def test_playback_plan_offset_and_rate(tmp_path):
+    src = _sim_episode(tmp_path / "sim.mcap", frames=4)  # frames at 0, 1/15, 2/15, 3/15 s
+    topics = ["robot/ee_pose", "robot/joint_states"]
+    plan = list(playback_plan(src, topics))
+    assert [round(t * 15, 6) for t, m in plan if m.topic == "robot/ee_pose"] == [0, 1, 2, 3]
+    late = list(playback_plan(src, topics, start_offset_s=1.5 / 15, rate=2.0))
+    assert [m.log_ns for _, m in late] == [
+        m.log_ns for _, m in plan if m.log_ns >= plan[0][1].log_ns + 1e8
+    ]
+    assert [round(t * 30, 6) for t, m in late if m.topic == "robot/ee_pose"] == [0.5, 1.5]
+    with pytest.raises(ValueError, match="rate"):
+        next(playback_plan(src, topics, rate=0.0))
 
 
 def test_abort_leaves_nothing_and_paths_are_checked(tmp_path):

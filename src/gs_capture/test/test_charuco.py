@@ -116,3 +116,32 @@ def test_rig_file_round_trip_and_errors(tmp_path):
     (tmp_path / "bad.yaml").write_text(text.replace("- [-0.707106781,", "- [-0.9,", 1))
     with pytest.raises(RigFileError, match=r"cam0\.world_from_camera is not a rigid transform"):
         load_rig(tmp_path / "bad.yaml")
+
+
+def test_calibrate_from_a_recorded_episode(tmp_path, capsys):
+    """The real-camera path: board images in an episode (here: simulator renders written as
+    an episode) -> gs-calibrate episode -> rig file with the true poses."""
+    from gs_capture.sim_calibration import render_board_views
+    from gs_sim.camera_rig import RigLayout
+    from gs_sim.episode_writer import EpisodeWriter
+    from gs_sim.rig_renderer import CameraFrame
+
+    spec = BoardSpec(thickness=0.0002)  # the simulated sheet's surface height
+    cams, images = render_board_views(RigLayout(width_px=640, height_px=480), spec, False)
+    w = EpisodeWriter(tmp_path / "calib.mcap", {})
+    w.write_rig(0.0, cams)
+    for k in range(2):
+        frames = [CameraFrame(img, np.full(img.shape[:2], 0.8, np.float32)) for img in images]
+        w.write_frame(k / 15, cams, frames, ["j"], [0.0], [0.0], [0, 0, 0], [1, 0, 0, 0],
+                      np.zeros((1, 3), np.float32))  # fmt: skip
+    path = w.close()
+    out = tmp_path / "rig.yaml"
+    argv = ["episode", str(path), "--out", str(out), "--frames", "2", "--thickness", "0.0002",
+            "--robot-base", "-0.4", "0", "0", "0"]  # fmt: skip
+    assert calibrate_main(argv) == 0
+    rig = load_rig(out)
+    for cam in cams:
+        dt, dr = pose_error(rig.pose(cam.name), cam.world_from_camera)
+        assert dt <= 0.002 and dr <= 0.2, (cam.name, dt, dr)
+    assert np.allclose(rig.world_from_robot_base[:3, 3], [-0.4, 0, 0])
+    assert calibrate_main(["episode", str(tmp_path / "none.mcap"), "--out", str(out)]) == 2
