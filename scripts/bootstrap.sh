@@ -230,7 +230,10 @@ build_workspace() {
   # shellcheck source=/dev/null
   source "$ROOT/scripts/env.sh" --no-workspace
   local start=$SECONDS
-  colcon --log-base log build --base-paths src "${extra[@]}" --symlink-install \
+  # src/tf2_msgs stands in for ROS's tf2_msgs in the PyPI install only
+  local skip=()
+  system_ros && [[ -d "/opt/ros/${ROS_DISTRO}/share/tf2_msgs" ]] && skip=(--packages-skip tf2_msgs)
+  colcon --log-base log build --base-paths src "${extra[@]}" --symlink-install "${skip[@]}" \
       --event-handlers console_cohesion- status- --cmake-args \
       -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF -Wno-dev \
       > log/colcon-build.txt 2>&1 || { tail -50 log/colcon-build.txt; return 1; }

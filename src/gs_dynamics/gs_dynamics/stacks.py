@@ -126,7 +126,8 @@ def resolve(
         params = {}
         for arg in spec.get("arguments", []):
             mapping = arg_specs[arg]["parameter"]
-            params[mapping["name"]] = mapping["values"][values[arg]]
+            # "values" maps argument values to parameter values; without it, passed as is
+            params[mapping["name"]] = mapping.get("values", {}).get(values[arg], values[arg])
         files = [str(cfg_dir / name) for name in spec.get("parameters", [])]
         nodes.append(
             NodeLaunch(

@@ -105,6 +105,21 @@ def optical_frame(cam: str) -> str:
     return f"{cam}_color_optical_frame"
 
 
+def tf_static_message(t: float, cameras) -> dict:
+    """tf2_msgs/TFMessage: world -> every camera's optical frame (as the sim node sends)."""
+    transforms = []
+    for c in cameras:
+        pose = _pose(c.world_from_camera[:3, 3], matrix_to_quat(c.world_from_camera[:3, :3]))
+        transforms.append(
+            {
+                "header": _header(t, "world"),
+                "child_frame_id": optical_frame(c.name),
+                "transform": {"translation": pose["position"], "rotation": pose["orientation"]},
+            }
+        )
+    return {"transforms": transforms}
+
+
 class EpisodeWriter:
     """Writes to ``<path>.tmp`` and renames to ``path`` on :meth:`close` (atomic)."""
 
@@ -116,6 +131,7 @@ class EpisodeWriter:
         "pose": "geometry_msgs/PoseStamped",
         "cloud": "sensor_msgs/PointCloud2",
         "push": "gs_dynamics_interfaces/Push",
+        "tf": "tf2_msgs/TFMessage",
     }
 
     def __init__(self, path: str | os.PathLike, metadata: dict) -> None:
@@ -150,6 +166,7 @@ class EpisodeWriter:
             "depth_scale": [DEPTH_SCALE] * len(cameras),
         }
         self._write("cameras/rig", "rig", msg, t)
+        self._write("tf_static", "tf", tf_static_message(t, cameras), t)
 
     def write_frame(
         self,

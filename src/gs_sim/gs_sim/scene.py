@@ -12,6 +12,7 @@ from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 from gs_sim.camera_rig import RigCamera
 from gs_sim.objects import FLEX_NAME, ObjectInstance, object_mjcf
 from gs_sim.robot_xarm import ARM_PREFIX, JOINT_NAMES, TIP_SITE, PusherTool, xarm7_spec
+from gs_sim.table_texture import TableTexture
 
 OBJECT_RGBA = {"rope": "0.9 0.4 0.1 1", "cloth": "0.15 0.35 0.8 1", "toy": "0.55 0.38 0.22 1"}
 
@@ -48,6 +49,7 @@ class SceneConfig:
     tool: PusherTool = dataclasses.field(default_factory=PusherTool)
     timestep: float = 0.002
     table_half: tuple[float, float] = (0.45, 0.5)
+    table_texture: TableTexture | None = None  # e.g. a ChArUco board lying on the table
 
 
 @dataclasses.dataclass
@@ -92,6 +94,7 @@ def _world_mjcf(cfg: SceneConfig) -> str:
             f'<geom type="box" pos="{pos[0]:.4f} {pos[1]:.4f} 0.0002" size="{size[0]:.4f} '
             f'{size[1]:.4f} 0.0002" rgba="0.55 0.55 0.5 1" contype="0" conaffinity="0"/>'
         )
+    sheet = cfg.table_texture
     rgba = OBJECT_RGBA[cfg.obj.params.kind]
     # flex elasticity (toy) is not integrated implicitly by implicit/implicitfast in MuJoCo 4
     integrator = "discrete" if cfg.obj.params.kind == "toy" else "implicitfast"
@@ -115,6 +118,7 @@ def _world_mjcf(cfg: SceneConfig) -> str:
     <material name="table" texture="wood" texrepeat="6 6" specular="0.05" shininess="0.1"/>
     <texture name="floor" type="2d" builtin="flat" rgb1="0.3 0.3 0.32" width="16" height="16"/>
     <material name="floor" texture="floor"/>
+    {sheet.mjcf_asset() if sheet else ""}
   </asset>
   <worldbody>
     <light name="top" pos="0 0 2.0" dir="0 0 -1" diffuse="0.5 0.5 0.5" castshadow="false"/>
@@ -123,6 +127,7 @@ def _world_mjcf(cfg: SceneConfig) -> str:
     <geom name="table" type="box" pos="0 0 -0.02" size="{tx} {ty} 0.02" material="table"
           contype="4" conaffinity="1" friction="0.6 0.005 0.0001"/>
     {"".join(outline)}
+    {sheet.mjcf_geom() if sheet else ""}
     {"".join(cams)}
     {object_mjcf(cfg.obj, rgba=rgba)}
   </worldbody>
@@ -133,6 +138,8 @@ def _world_mjcf(cfg: SceneConfig) -> str:
 def build_scene(cfg: SceneConfig) -> SceneModel:
     """Compile the workcell model for ``cfg``."""
     cfg.workspace.validate()
+    if cfg.table_texture is not None:
+        cfg.table_texture.validate()
     spec = mujoco.MjSpec.from_string(_world_mjcf(cfg))
     arm = xarm7_spec(cfg.tool)
     frame = spec.worldbody.add_frame(pos=[cfg.arm_base[0], cfg.arm_base[1], 0.0])

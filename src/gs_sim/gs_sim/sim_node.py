@@ -44,6 +44,7 @@ from gs_sim.depth_noise import DepthNoise
 from gs_sim.push import PushRejected, validate_push
 from gs_sim.rig_renderer import RigRenderer
 from gs_sim.settings import SETTINGS, check_setting, workcell_config
+from gs_sim.tf_publisher import SimTf
 from gs_sim.trajectory_controller import attach as attach_trajectory_controller
 from gs_sim.workcell import Workcell
 
@@ -163,6 +164,8 @@ class SimNode(Node):
         self._publish_rig()
         # controller-like JointTrajectory input (gs_sim/trajectory_controller.py)
         self.trajectory_controller = attach_trajectory_controller(self, self.workcell, self.lock)
+        self._tf = SimTf(self, wc)  # /tf_static (cameras, robot base) and /tf (arm links)
+        self._tf.publish_static()
         self.action_server = ActionServer(
             self,
             ExecutePush,
@@ -211,6 +214,7 @@ class SimNode(Node):
             )
         if self.pub_gt is not None:
             self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
+        self._tf.publish_links(stamp)
         enc = self.params["depth_encoding"]
         for cam, frame in zip(self.workcell.cameras, frames):
             fid = self._frame_id(cam.name)

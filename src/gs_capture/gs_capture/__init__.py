@@ -1,0 +1,1 @@
+"""gs_capture: real RGB-D capture, episode recording / replay and rig calibration."""
