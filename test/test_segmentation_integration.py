@@ -1,0 +1,115 @@
+"""sim -> segmentation -> tracking on a live stream, with no ground-truth topic in the loop.
+
+Three node processes: the simulator (ground-truth masks switched off: ``publish_masks:=false``),
+the segmentation node (no robot model runs here, so it segments without robot masks and
+must say so), and the tracking node reading the segmentation's object masks and, as its
+robot / occluder input, the segmentation's occluder masks. The test pushes the rope once,
+aimed with ``perception/object_cloud`` (not ground truth), and checks that
+``tracking/particles`` move with the rope. The simulator's ``sim/ground_truth/object_points``
+is read by this test only, as the judge.
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+from geometry_msgs.msg import Point
+from rclpy.action import ActionClient
+from sensor_msgs.msg import Image, PointCloud2
+
+from gs_common.ros.pointcloud2 import cloud_to_array, cloud_to_xyz
+from gs_common.ros.qos import SENSOR_QOS
+from gs_dynamics_interfaces.action import ExecutePush
+
+pytestmark = pytest.mark.timeout(420)
+CAMS = [f"cam{i}" for i in range(4)]
+
+
+def _push_goal(start, end, speed):
+    goal = ExecutePush.Goal()
+    goal.start = Point(x=float(start[0]), y=float(start[1]), z=0.0)
+    goal.end = Point(x=float(end[0]), y=float(end[1]), z=0.0)
+    goal.height, goal.speed = 0.0, float(speed)
+    return goal
+
+
+def test_tracking_follows_the_pushed_rope_on_segmentation_masks(process_manager, rclpy_node):
+    env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    py = sys.executable
+    sim = process_manager.start(
+        "sim",
+        [py, "-m", "gs_sim.sim_node", "--ros-args", "-p", "object:=rope", "-p", "seed:=5",
+         "-p", "image_width:=160", "-p", "image_height:=120", "-p", "fps:=10.0",
+         "-p", "publish_masks:=false"],
+        env=env,
+    )  # fmt: skip
+    seg = process_manager.start(
+        "segmentation",
+        [py, "-m", "gs_segmentation.segmentation_node", "--ros-args",
+         "-p", "report_period:=2.0", "-p", "robot_mask_source:=robot_model"],
+    )  # fmt: skip
+    remaps = []
+    for cam in CAMS:
+        remaps += ["-r", f"cameras/{cam}/robot_mask:=segmentation/{cam}/occluder_mask"]
+    tracking = process_manager.start(
+        "tracking",
+        [py, "-m", "gs_tracking.tracking_node", "--ros-args",
+         "-p", "first_frame_iterations:=30", "-p", "iterations:=5", "-p", "scale:=0.5",
+         "-p", "particles:=40", "-p", "report_period:=2.0", "-p", "device:=cpu", *remaps],
+    )  # fmt: skip
+    sim.wait_for_output("sim ready", timeout=90)
+    seg.wait_for_output("rig received", timeout=60)
+    tracking.wait_for_output("rig received", timeout=60)
+
+    got = {"perception/object_cloud": [], "tracking/particles": []}
+    truth = []
+    for topic, msgs in got.items():
+        rclpy_node.node.create_subscription(PointCloud2, topic, msgs.append, SENSOR_QOS)
+    rclpy_node.node.create_subscription(
+        PointCloud2, "sim/ground_truth/object_points", truth.append, SENSOR_QOS
+    )
+    masks = []
+    rclpy_node.node.create_subscription(Image, "cameras/cam0/object_mask", masks.append, SENSOR_QOS)
+    assert rclpy_node.spin_until(lambda: len(got["tracking/particles"]) >= 2, 200), (
+        "tracking/particles did not arrive"
+    )
+    # no robot model runs: the node must say it segments without robot exclusion
+    seg.wait_for_output("segmenting WITHOUT robot exclusion", timeout=5)
+    seg.wait_for_output(r"segmented \d+ frames \([\d.]+ Hz\); dropped \d+", timeout=10)
+    # nothing but segmentation publishes the object masks; no ground-truth mask topic exists
+    pubs = rclpy_node.node.get_publishers_info_by_topic("cameras/cam0/object_mask")
+    assert [p.node_name for p in pubs] == ["segmentation"]
+    assert not rclpy_node.node.get_publishers_info_by_topic("sim/ground_truth/cam0/object_mask")
+    assert masks and masks[-1].encoding == "mono8"
+
+    # aim a push across the rope with the fused object cloud
+    cloud = cloud_to_array(got["perception/object_cloud"][-1], ("x", "y", "z", "r", "g", "b"))
+    assert len(cloud) > 50 and got["perception/object_cloud"][-1].header.frame_id == "world"
+    xy = cloud[:, :2].astype(np.float64)
+    centre = xy[np.argmin(np.linalg.norm(xy - xy.mean(0), axis=1))]
+    axis = np.linalg.svd(xy - xy.mean(0), full_matrices=False)[2][0]
+    across = np.array([-axis[1], axis[0]])
+    if across @ centre > 0:  # push towards the table centre
+        across = -across
+    start, end = centre - 0.05 * across, centre + 0.06 * across
+    before_truth = cloud_to_xyz(truth[-1]).mean(0)
+    before = cloud_to_xyz(got["tracking/particles"][-1]).mean(0)
+
+    client = ActionClient(rclpy_node.node, ExecutePush, "robot/execute_push")
+    assert client.wait_for_server(timeout_sec=30)
+    handle = rclpy_node.wait_future(client.send_goal_async(_push_goal(start, end, 0.04)), 30)
+    assert handle.accepted
+    result = rclpy_node.wait_future(handle.get_result_async(), 120).result
+    assert result.status == ExecutePush.Result.STATUS_SUCCEEDED, result.message
+
+    # let tracking catch up with the settled rope (bounded), then compare centroid motion
+    n = len(got["tracking/particles"])
+    assert rclpy_node.spin_until(lambda: len(got["tracking/particles"]) >= n + 4, 120)
+    moved_truth = cloud_to_xyz(truth[-1]).mean(0) - before_truth
+    moved = cloud_to_xyz(got["tracking/particles"][-1]).mean(0) - before
+    assert np.linalg.norm(moved_truth[:2]) > 0.01, f"the push barely moved the rope: {moved_truth}"
+    err = np.linalg.norm((moved - moved_truth)[:2])
+    assert err < 0.5 * np.linalg.norm(moved_truth[:2]) + 0.005, (
+        f"particles moved {moved[:2]}, the rope {moved_truth[:2]}"
+    )
