@@ -21,7 +21,12 @@ from gs_dynamics.stacks import resolve, stack_names
 REPO = Path(__file__).resolve().parents[3]
 HAVE_LAUNCH = importlib.util.find_spec("launch_ros") is not None
 
-ARGUMENT_CASES = [{}, {"source": "realsense"}, {"use_gpu": "false", "oracle_state": "true"}]
+ARGUMENT_CASES = [
+    {},
+    {"source": "realsense"},
+    {"use_gpu": "false", "oracle_state": "true"},
+    {"oracle_masks": "true"},
+]
 
 
 class _Recorder:
