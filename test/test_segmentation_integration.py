@@ -22,7 +22,7 @@ from gs_common.ros.pointcloud2 import cloud_to_array, cloud_to_xyz
 from gs_common.ros.qos import SENSOR_QOS
 from gs_dynamics_interfaces.action import ExecutePush
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = pytest.mark.timeout(900)  # generous: the shared CI machine may be loaded
 CAMS = [f"cam{i}" for i in range(4)]
 
 
@@ -37,17 +37,19 @@ def _push_goal(start, end, speed):
 def test_tracking_follows_the_pushed_rope_on_segmentation_masks(process_manager, rclpy_node):
     env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     py = sys.executable
+    # a namespace of its own: no cross-talk even if another run shares the ROS domain
+    ns = f"/seg_it_{os.getpid()}"
     sim = process_manager.start(
         "sim",
         [py, "-m", "gs_sim.sim_node", "--ros-args", "-p", "object:=rope", "-p", "seed:=5",
-         "-p", "image_width:=160", "-p", "image_height:=120", "-p", "fps:=10.0",
-         "-p", "publish_masks:=false"],
+         "-p", "image_width:=160", "-p", "image_height:=120", "-p", "fps:=5.0",
+         "-p", "publish_masks:=false", "-r", f"__ns:={ns}"],
         env=env,
     )  # fmt: skip
     seg = process_manager.start(
         "segmentation",
         [py, "-m", "gs_segmentation.segmentation_node", "--ros-args",
-         "-p", "report_period:=2.0", "-p", "robot_mask_source:=robot_model"],
+         "-p", "report_period:=2.0", "-p", "robot_mask_source:=robot_model", "-r", f"__ns:={ns}"],
     )  # fmt: skip
     remaps = []
     for cam in CAMS:
@@ -55,8 +57,9 @@ def test_tracking_follows_the_pushed_rope_on_segmentation_masks(process_manager,
     tracking = process_manager.start(
         "tracking",
         [py, "-m", "gs_tracking.tracking_node", "--ros-args",
-         "-p", "first_frame_iterations:=30", "-p", "iterations:=5", "-p", "scale:=0.5",
-         "-p", "particles:=40", "-p", "report_period:=2.0", "-p", "device:=cpu", *remaps],
+         "-p", "first_frame_iterations:=10", "-p", "iterations:=10", "-p", "scale:=0.5",
+         "-p", "particles:=40", "-p", "voxel_size:=0.008", "-p", "report_period:=2.0",
+         "-p", "device:=cpu", "-r", f"__ns:={ns}", *remaps],
     )  # fmt: skip
     sim.wait_for_output("sim ready", timeout=90)
     seg.wait_for_output("rig received", timeout=60)
@@ -64,23 +67,24 @@ def test_tracking_follows_the_pushed_rope_on_segmentation_masks(process_manager,
 
     got = {"perception/object_cloud": [], "tracking/particles": []}
     truth = []
+    sub = rclpy_node.node.create_subscription
     for topic, msgs in got.items():
-        rclpy_node.node.create_subscription(PointCloud2, topic, msgs.append, SENSOR_QOS)
-    rclpy_node.node.create_subscription(
-        PointCloud2, "sim/ground_truth/object_points", truth.append, SENSOR_QOS
-    )
+        sub(PointCloud2, f"{ns}/{topic}", msgs.append, SENSOR_QOS)
+    sub(PointCloud2, f"{ns}/sim/ground_truth/object_points", truth.append, SENSOR_QOS)
     masks = []
-    rclpy_node.node.create_subscription(Image, "cameras/cam0/object_mask", masks.append, SENSOR_QOS)
-    assert rclpy_node.spin_until(lambda: len(got["tracking/particles"]) >= 2, 200), (
+    sub(Image, f"{ns}/cameras/cam0/object_mask", masks.append, SENSOR_QOS)
+    assert rclpy_node.spin_until(lambda: len(got["tracking/particles"]) >= 2, 400), (
         "tracking/particles did not arrive"
     )
     # no robot model runs: the node must say it segments without robot exclusion
-    seg.wait_for_output("segmenting WITHOUT robot exclusion", timeout=5)
+    seg.wait_for_output("segmenting WITHOUT robot exclusion", timeout=10)
     seg.wait_for_output(r"segmented \d+ frames \([\d.]+ Hz\); dropped \d+", timeout=10)
     # nothing but segmentation publishes the object masks; no ground-truth mask topic exists
-    pubs = rclpy_node.node.get_publishers_info_by_topic("cameras/cam0/object_mask")
+    pubs = rclpy_node.node.get_publishers_info_by_topic(f"{ns}/cameras/cam0/object_mask")
     assert [p.node_name for p in pubs] == ["segmentation"]
-    assert not rclpy_node.node.get_publishers_info_by_topic("sim/ground_truth/cam0/object_mask")
+    assert not rclpy_node.node.get_publishers_info_by_topic(
+        f"{ns}/sim/ground_truth/cam0/object_mask"
+    )
     assert masks and masks[-1].encoding == "mono8"
 
     # aim a push across the rope with the fused object cloud
@@ -96,18 +100,24 @@ def test_tracking_follows_the_pushed_rope_on_segmentation_masks(process_manager,
     before_truth = cloud_to_xyz(truth[-1]).mean(0)
     before = cloud_to_xyz(got["tracking/particles"][-1]).mean(0)
 
-    client = ActionClient(rclpy_node.node, ExecutePush, "robot/execute_push")
+    client = ActionClient(rclpy_node.node, ExecutePush, f"{ns}/robot/execute_push")
     assert client.wait_for_server(timeout_sec=30)
-    handle = rclpy_node.wait_future(client.send_goal_async(_push_goal(start, end, 0.04)), 30)
+    handle = rclpy_node.wait_future(client.send_goal_async(_push_goal(start, end, 0.02)), 30)
     assert handle.accepted
-    result = rclpy_node.wait_future(handle.get_result_async(), 120).result
+    result = rclpy_node.wait_future(handle.get_result_async(), 300).result
     assert result.status == ExecutePush.Result.STATUS_SUCCEEDED, result.message
 
-    # let tracking catch up with the settled rope (bounded), then compare centroid motion
-    n = len(got["tracking/particles"])
-    assert rclpy_node.spin_until(lambda: len(got["tracking/particles"]) >= n + 4, 120)
+    # let tracking catch up with the settled rope (bounded): 3 frames stamped after the push
+    def stamp(msg):
+        return msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+
+    pushed = stamp(truth[-1])
+    after = lambda: [m for m in got["tracking/particles"] if stamp(m) > pushed]  # noqa: E731
+    assert rclpy_node.spin_until(lambda: len(after()) >= 3, 400), (
+        f"tracking published {len(after())} frames after the push"
+    )
     moved_truth = cloud_to_xyz(truth[-1]).mean(0) - before_truth
-    moved = cloud_to_xyz(got["tracking/particles"][-1]).mean(0) - before
+    moved = cloud_to_xyz(after()[-1]).mean(0) - before
     assert np.linalg.norm(moved_truth[:2]) > 0.01, f"the push barely moved the rope: {moved_truth}"
     err = np.linalg.norm((moved - moved_truth)[:2])
     assert err < 0.5 * np.linalg.norm(moved_truth[:2]) + 0.005, (

@@ -1,7 +1,7 @@
 """``gs-seg eval``: object masks against the simulator's ground truth (J&F per camera).
 
-Every frame of each episode (or every ``--every``-th; the segmenter still sees them in
-order, since its colour model evolves over time) is segmented; J (mask IoU) and F (DAVIS
+Every frame of each episode (or every ``--every``-th, in order: the segmenter's colour
+model evolves over time) is segmented; J (mask IoU) and F (DAVIS
 boundary F-score, tolerance 0.008 x the image diagonal) are computed per camera against the
 ground-truth object mask, averaged per object type. Robot exclusion (``--robot-masks``):
 ``none`` (the geometric backend alone) or ``oracle`` (the simulator's ground-truth robot
@@ -9,8 +9,10 @@ masks, for the robot ONLY; said in every output). The worst frames are drawn int
 strip (green: correct, red: false object, blue: missed object).
 
 ``--track`` additionally tracks each episode (gs_tracking's offline API, same tracker
-settings) twice on the same frames: with the segmentation masks and with the ground-truth
-object masks, and reports the 3D MTE of both (gs_tracking.evaluate's protocol).
+settings, every frame of ``--frames``) twice on the same frames: with the segmentation
+masks (robot input: the oracle robot masks, or with ``--robot-masks none`` the
+segmentation's occluder masks) and with the ground-truth object and robot masks, and
+reports the 3D MTE of both (gs_tracking.evaluate's protocol).
 """
 
 from __future__ import annotations
@@ -50,24 +52,27 @@ def episode_views(ep: Episode, frame: int, robot: str) -> list[RGBDView]:
 
 
 def segment_episode(
-    ep: Episode, perception: ObjectPerception, frames: range, robot: str, progress=None
-) -> dict[int, list[np.ndarray]]:
-    """{frame: C (H, W) bool masks} of ``frames`` (segmented in order)."""
+    ep: Episode, perception: ObjectPerception, frames, robot: str, progress=None
+) -> tuple[dict[int, list[np.ndarray]], dict[int, list[np.ndarray]]]:
+    """({frame: C (H, W) bool object masks}, {frame: C occluder masks}) of ``frames``,
+    segmented in order."""
     perception.backend.reset()
-    out = {}
+    masks, occluders = {}, {}
     for f in frames:
-        out[f] = perception.process(episode_views(ep, f, robot), fuse=False).masks
+        res = perception.process(episode_views(ep, f, robot), fuse=False)
+        masks[f], occluders[f] = res.masks, res.occluders
         if progress:
             progress()
-    return out
+    return masks, occluders
 
 
 class MaskedEpisode:
     """An episode whose object masks are replaced by given ones (for gs_tracking's offline
-    API); the robot mask is the ground truth (``oracle``) or empty (``none``)."""
+    API); the robot mask is the ground truth (``oracle``) or, without robot masks
+    (``none``), the segmentation's occluder masks."""
 
-    def __init__(self, ep: Episode, masks: dict[int, list[np.ndarray]], robot: str):
-        self._ep, self._masks, self._robot = ep, masks, robot
+    def __init__(self, ep: Episode, masks: dict, robot: str, occluders: dict):
+        self._ep, self._masks, self._robot, self._occ = ep, masks, robot, occluders
 
     def __getattr__(self, name):
         return getattr(self._ep, name)
@@ -81,7 +86,7 @@ class MaskedEpisode:
     def robot_mask(self, frame: int, cam) -> np.ndarray:
         if self._robot == "oracle":
             return self._ep.robot_mask(frame, cam)
-        return np.zeros_like(self._masks[frame][self._index(cam)])
+        return self._occ[frame][self._index(cam)]
 
 
 def overlay(color: np.ndarray, pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -116,7 +121,7 @@ def save_strip(cases: list[dict], path: Path, title: str) -> None:
     os.replace(tmp, path)
 
 
-def track_compare(ep: Episode, masks, frames: range, robot: str, args) -> dict:
+def track_compare(ep: Episode, masks, occluders, frames: range, robot: str, args) -> dict:
     """3D MTE [mm] of gs_tracking with segmentation masks vs ground-truth masks."""
     from gs_tracking.cli import tracker_config
     from gs_tracking.evaluate import carried
@@ -126,7 +131,10 @@ def track_compare(ep: Episode, masks, frames: range, robot: str, args) -> dict:
     config = tracker_config(args)
     gt = ep.object_points[list(frames)]
     out = {}
-    for name, source in (("segmentation", MaskedEpisode(ep, masks, robot)), ("ground_truth", ep)):
+    for name, source in (
+        ("segmentation", MaskedEpisode(ep, masks, robot, occluders)),
+        ("ground_truth", ep),
+    ):
         t0 = time.monotonic()
         seq = track_episode(source, config, args.scale, frames, args.voxel)
         rep = tracking_report(carried(seq, gt[0]), gt, ep.intrinsics, ep.world_from_camera)
@@ -150,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="geometric", choices=BACKENDS)
     parser.add_argument("--weights", default="", help="learned backend: local weights directory")
     parser.add_argument("--robot-masks", default="none", choices=ROBOT_SOURCES)
-    parser.add_argument("--every", type=int, default=1, help="score every n-th frame")
+    parser.add_argument(
+        "--every", type=int, default=1, help="segment (in order) and score every n-th frame"
+    )
     parser.add_argument("--frames", default="", help="frame range a:b (default: all)")
     parser.add_argument("--worst", type=int, default=6, help="worst cases in the PNG strip")
     parser.add_argument("--track", action="store_true", help="also compare tracking 3D MTE")
@@ -187,11 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             a, b = (int(x) if x else None for x in args.frames.split(":"))
             frames = frames[a:b]
         sizes.add(f"{ep.intrinsics[0].width}x{ep.intrinsics[0].height}")
-        bar = tqdm(total=len(frames), desc=f"{obj}/{name}", unit="frame", file=sys.stderr)
+        seg_frames = frames if args.track else frames[:: args.every]
+        bar = tqdm(total=len(seg_frames), desc=f"{obj}/{name}", unit="frame", file=sys.stderr)
         t0 = time.monotonic()
-        masks = segment_episode(ep, perception, frames, args.robot_masks, bar.update)
+        masks, occluders = segment_episode(ep, perception, seg_frames, args.robot_masks, bar.update)
         bar.close()
-        seconds.append((time.monotonic() - t0) / len(frames))
+        seconds.append((time.monotonic() - t0) / len(seg_frames))
         for f in list(frames)[:: args.every]:
             for c, cam in enumerate(ep.camera_names):
                 truth = ep.object_mask(f, c)
@@ -220,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if args.track:
             print(f"{obj}/{name}: tracking frames {frames.start}:{frames.stop}", flush=True)
-            tracking[f"{obj}/{name}"] = track_compare(ep, masks, frames, args.robot_masks, args)
+            tracking[f"{obj}/{name}"] = track_compare(
+                ep, masks, occluders, frames, args.robot_masks, args
+            )
     results = {}
     for obj, cams in sorted(per_object.items()):
         rows = {
