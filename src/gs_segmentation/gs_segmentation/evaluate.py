@@ -164,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", default="", help="frame range a:b (default: all)")
     parser.add_argument("--worst", type=int, default=6, help="worst cases in the PNG strip")
     parser.add_argument("--track", action="store_true", help="also compare tracking 3D MTE")
+    parser.add_argument(
+        "--warmup",
+        action="store_true",
+        help="with --frames: segment from frame 0 (colour model warmed up), score --frames",
+    )
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--first-frame-iterations", type=int, default=100)
     parser.add_argument("--scale", type=float, default=0.5)
@@ -198,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             frames = frames[a:b]
         sizes.add(f"{ep.intrinsics[0].width}x{ep.intrinsics[0].height}")
         seg_frames = frames if args.track else frames[:: args.every]
+        if args.warmup:  # as a live node would: segment from the episode's start
+            seg_frames = range(0, seg_frames.stop, seg_frames.step)
         bar = tqdm(total=len(seg_frames), desc=f"{obj}/{name}", unit="frame", file=sys.stderr)
         t0 = time.monotonic()
         masks, occluders = segment_episode(ep, perception, seg_frames, args.robot_masks, bar.update)
