@@ -25,9 +25,8 @@ from gs_dynamics_interfaces.srv import EstimateRobotPose
 pytestmark = pytest.mark.timeout(300)
 
 CAMS = ["cam0", "cam1", "cam2", "cam3"]
-#: Where the simulator publishes its ground-truth robot masks. ONE place to change when
-#: they move to ``sim/ground_truth/{cam}/robot_mask``.
-GT_ROBOT_MASK_TOPIC = "cameras/{cam}/robot_mask"
+#: Where the simulator publishes its ground-truth robot masks (evaluation only).
+GT_ROBOT_MASK_TOPIC = "sim/ground_truth/{cam}/robot_mask"
 #: Where the node under test publishes (kept apart from the simulator's topic).
 MODEL_MASK_TOPIC = "robot_model/{cam}/robot_mask"
 MIN_MEAN_IOU = 0.85
