@@ -16,17 +16,17 @@ import pytest
 pytest.importorskip("mujoco", reason="MuJoCo is not installed")
 
 from geometry_msgs.msg import PoseStamped
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import Image, JointState
 
-from gs_common.ros.image import image_to_numpy
+from gs_common.ros.image import image_to_numpy, numpy_to_image
 from gs_common.ros.qos import SENSOR_QOS
+from gs_dynamics_interfaces.srv import EstimateRobotPose
 
 pytestmark = pytest.mark.timeout(300)
 
 CAMS = ["cam0", "cam1", "cam2", "cam3"]
-#: Where the simulator publishes its ground-truth robot masks. ONE place to change when
-#: they move to ``sim/ground_truth/{cam}/robot_mask``.
-GT_ROBOT_MASK_TOPIC = "cameras/{cam}/robot_mask"
+#: Where the simulator publishes its ground-truth robot masks (evaluation only).
+GT_ROBOT_MASK_TOPIC = "sim/ground_truth/{cam}/robot_mask"
 #: Where the node under test publishes (kept apart from the simulator's topic).
 MODEL_MASK_TOPIC = "robot_model/{cam}/robot_mask"
 MIN_MEAN_IOU = 0.85
@@ -102,6 +102,8 @@ def test_node_masks_and_ee_pose_match_the_simulator(sim_and_model, rclpy_node):
         t.node.create_subscription(
             Image, MODEL_MASK_TOPIC.format(cam=cam), mask_cb(pred, cam), SENSOR_QOS
         )
+    joints = []
+    t.node.create_subscription(JointState, "robot/joint_states", joints.append, SENSOR_QOS)
     for who, topic in (("sim", "robot/ee_pose"), ("model", "robot_model/ee_pose")):
         t.node.create_subscription(
             PoseStamped,
@@ -131,6 +133,29 @@ def test_node_masks_and_ee_pose_match_the_simulator(sim_and_model, rclpy_node):
         a, b = poses["sim"][s], poses["model"][s]
         err = np.linalg.norm([a.x - b.x, a.y - b.y, a.z - b.z])
         assert err < 1e-3, f"EE position differs by {err * 1000:.2f} mm"
+
+    # pose estimation service: the simulator's robot masks of one frame, a perturbed guess
+    stamp = max(s for c, s in matched() if all((cam, s) in gt for cam in CAMS))
+    q_true = np.array(joints[-1].position[:7])  # the arm rests (no push in this test)
+    noise = np.array([0.06, -0.05, 0.05, -0.06, 0.05, -0.05, 0.04])
+    client = t.node.create_client(EstimateRobotPose, "robot_model/estimate_pose")
+    assert client.wait_for_service(timeout_sec=30)
+    req = EstimateRobotPose.Request(
+        cameras=CAMS,
+        images=[
+            numpy_to_image(gt[(c, stamp)].astype(np.uint8) * 255, "mono8", None, c) for c in CAMS
+        ],
+        initial_positions=list(q_true + noise),
+        iterations=60,
+    )
+    res = t.wait_future(client.call_async(req), 240)
+    assert res.success, res.message
+    err = np.degrees(np.abs(np.array(res.positions) - q_true))
+    print(f"estimate_pose from 4 simulator masks: {res.message}; error per joint {err} deg")
+    assert err[:6].mean() < np.degrees(np.abs(noise[:6])).mean()
+    bad_req = EstimateRobotPose.Request(cameras=["nope"], images=req.images[:1])
+    bad = t.wait_future(client.call_async(bad_req), 30)
+    assert not bad.success and "'nope'" in bad.message
     assert sim.alive() and model.alive()
 
 

@@ -55,6 +55,14 @@ def test_tracking_node_follows_the_simulated_rope(process_manager, rclpy_node):
             "report_period:=1.0",
             "-p",
             "device:=cpu",
+            # oracle: the simulator's ground-truth masks (sim/ground_truth/<cam>/...) stand in
+            # for segmentation and the robot model here (see test_segmentation_integration.py)
+            *[
+                arg
+                for cam in ("cam0", "cam1", "cam2", "cam3")
+                for mask in ("object_mask", "robot_mask")
+                for arg in ("-r", f"cameras/{cam}/{mask}:=sim/ground_truth/{cam}/{mask}")
+            ],
         ],
     )
     sim.wait_for_output("sim ready", timeout=90)

@@ -9,9 +9,12 @@ end (``push_steps`` steps, at least 1).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+
+from gs_common.workcell import WORKSPACE_X, WORKSPACE_Y
 
 
 def push_direction(theta: float) -> np.ndarray:
@@ -68,3 +71,113 @@ def tool_paths(pushes, height: float, step_length: float):
     xy = pushes[:, None, :2] + travel[..., None] * d[:, None]
     z = torch.full_like(travel, height)[..., None]
     return torch.cat([xy, z], -1)
+
+
+# --- push goals: one validation for every executor (simulator, real arms) ----------------
+
+
+class PushRejected(ValueError):  # noqa: N818 - reads as the action status it maps to
+    """The push goal is invalid (not finite, outside the workspace, too long...); nothing
+    moved. The message names the offending value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Workspace:
+    """Axis-aligned box the pusher tip may push in [m] (world frame): x, y ranges and the
+    highest push height. Defaults: the workcell's (gs_common.workcell)."""
+
+    x_min: float = WORKSPACE_X[0]
+    x_max: float = WORKSPACE_X[1]
+    y_min: float = WORKSPACE_Y[0]
+    y_max: float = WORKSPACE_Y[1]
+    z_max: float = 0.15
+
+    def validate(self) -> None:
+        vals = dataclasses.astuple(self)
+        if not all(np.isfinite(vals)):
+            raise ValueError(f"workspace bounds must be finite, got {vals}")
+        if self.x_min >= self.x_max or self.y_min >= self.y_max or self.z_max <= 0:
+            raise ValueError(f"workspace is empty: {self}")
+
+    def contains_xy(self, x: float, y: float) -> bool:
+        return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
+
+
+@dataclasses.dataclass(frozen=True)
+class PushLimits:
+    """Defaults and limits of push goals: default_height / default_speed are used when a
+    goal gives <= 0 [m], [m/s]; min_length / max_length [m]; max_speed [m/s]; min_tip_height:
+    lowest push height [m] (table clearance of the tip)."""
+
+    default_height: float = 0.005
+    default_speed: float = 0.05
+    min_length: float = 0.005
+    max_length: float = 0.5
+    max_speed: float = 0.5
+    min_tip_height: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PushGoal:
+    """A validated push: start/end (2,) tip xy [m], height [m], speed [m/s]."""
+
+    start: np.ndarray
+    end: np.ndarray
+    height: float
+    speed: float
+
+    @property
+    def length(self) -> float:
+        return float(np.linalg.norm(self.end - self.start))
+
+    @property
+    def theta(self) -> float:
+        d = self.end - self.start
+        return math.atan2(d[1], d[0])
+
+
+def validate_push(
+    start, end, height: float, speed: float, workspace: Workspace, limits: PushLimits = PushLimits()
+) -> PushGoal:
+    """Check a push request; return a :class:`PushGoal` or raise :class:`PushRejected` with a
+    message naming the offending value. ``height``/``speed`` <= 0 select the defaults."""
+    values = {
+        "start.x": start[0],
+        "start.y": start[1],
+        "end.x": end[0],
+        "end.y": end[1],
+        "height": height,
+        "speed": speed,
+    }
+    for name, value in values.items():
+        if not math.isfinite(float(value)):
+            raise PushRejected(f"{name} = {value} is not finite")
+    h = float(height) if height > 0 else limits.default_height
+    v = float(speed) if speed > 0 else limits.default_speed
+    if h > workspace.z_max:
+        raise PushRejected(
+            f"height = {h:.3f} m is above the workspace limit {workspace.z_max:.3f} m"
+        )
+    if h < limits.min_tip_height:
+        raise PushRejected(
+            f"height = {h:.4f} m is below the table clearance {limits.min_tip_height:.4f} m"
+        )
+    if v > limits.max_speed:
+        raise PushRejected(f"speed = {v:.3f} m/s exceeds the limit {limits.max_speed:.3f} m/s")
+    s = np.array([float(start[0]), float(start[1])])
+    e = np.array([float(end[0]), float(end[1])])
+    for name, p in (("start", s), ("end", e)):
+        if not workspace.contains_xy(*p):
+            raise PushRejected(
+                f"{name} = ({p[0]:.3f}, {p[1]:.3f}) m is outside the workspace "
+                f"x in [{workspace.x_min:.3f}, {workspace.x_max:.3f}], "
+                f"y in [{workspace.y_min:.3f}, {workspace.y_max:.3f}]"
+            )
+    length = float(np.linalg.norm(e - s))
+    if length < limits.min_length:
+        raise PushRejected(
+            f"push length = {length:.4f} m is shorter than {limits.min_length:.4f} m"
+        )
+    if length > limits.max_length:
+        raise PushRejected(f"push length = {length:.3f} m exceeds {limits.max_length:.3f} m")
+    return PushGoal(s, e, h, v)

@@ -53,13 +53,16 @@ def load_node_class(spec: NodeLaunch):
 
 
 def plan_stack(
-    stack: str, overrides: dict[str, str], skip_missing: bool
-) -> tuple[list[tuple[NodeLaunch, type]], list[str]]:
-    """The nodes to start (spec, class) and messages about skipped ones."""
+    stack: str, overrides: dict[str, str], skip_missing: bool, load=None
+) -> tuple[list[tuple[NodeLaunch, object]], list[str]]:
+    """The nodes to start as (spec, what ``load(spec)`` returns: the node class for the
+    composed mode, the executable for one process per node) and messages about skipped
+    ones (``load`` raises MissingNodeError for a node that is not installed)."""
+    load = load or load_node_class
     planned, skipped = [], []
     for spec in resolve(stack, overrides):
         try:
-            cls = load_node_class(spec)
+            target = load(spec)
         except MissingNodeError as exc:
             if not skip_missing:
                 raise
@@ -68,7 +71,7 @@ def plan_stack(
         for path in spec.parameter_files:
             if not Path(path).is_file():
                 raise StackError(f"node '{spec.name}': parameter file {path} does not exist")
-        planned.append((spec, cls))
+        planned.append((spec, target))
     return planned, skipped
 
 
@@ -111,26 +114,6 @@ def executable_path(spec: NodeLaunch) -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise MissingNodeError(f"node '{spec.name}': no executable {path}")
     return path
-
-
-def plan_processes(
-    stack: str, overrides: dict[str, str], skip_missing: bool
-) -> tuple[list[tuple[NodeLaunch, Path]], list[str]]:
-    """The node processes to start (spec, executable) and messages about skipped ones."""
-    planned, skipped = [], []
-    for spec in resolve(stack, overrides):
-        try:
-            exe = executable_path(spec)
-        except MissingNodeError as exc:
-            if not skip_missing:
-                raise
-            skipped.append(str(exc))
-            continue
-        for path in spec.parameter_files:
-            if not Path(path).is_file():
-                raise StackError(f"node '{spec.name}': parameter file {path} does not exist")
-        planned.append((spec, exe))
-    return planned, skipped
 
 
 def _die_with_parent() -> None:
@@ -302,10 +285,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         overrides = parse_overrides(args.arguments)
-        if args.composed:
-            planned, skipped = plan_stack(args.stack, overrides, args.skip_missing)
-        else:
-            planned, skipped = plan_processes(args.stack, overrides, args.skip_missing)
+        load = load_node_class if args.composed else executable_path
+        planned, skipped = plan_stack(args.stack, overrides, args.skip_missing, load)
     except (StackError, MissingNodeError) as exc:
         print(f"gs-stack: {exc}", file=sys.stderr)
         return 2

@@ -29,6 +29,7 @@ ARGUMENT_CASES = [
     {"source": "realsense"},
     {"use_gpu": "false", "oracle_state": "true"},
     {"robot": "ros2_control", "viz": "foxglove"},
+    {"oracle_masks": "true"},
 ]
 
 

@@ -38,3 +38,14 @@ def test_topic_stats_rate_and_table():
     assert s.rate() == pytest.approx(10.0)
     table = format_table({"a/b": s, "c": TopicStats()}, now=102.0)
     assert "never" in table and "a/b" in table and "10.0" in table
+
+
+def test_planning_tracks_segmentation_masks_unless_oracle_masks():
+    default = {n.name: n for n in resolve("planning")}
+    assert "segmentation" in default and not default["tracking"].remappings
+    oracle = {n.name: n for n in resolve("planning", {"oracle_masks": "true"})}
+    assert "segmentation" not in oracle
+    remaps = dict(oracle["tracking"].remappings)
+    for cam in ("cam0", "cam3"):
+        for mask in ("object_mask", "robot_mask"):
+            assert remaps[f"cameras/{cam}/{mask}"] == f"sim/ground_truth/{cam}/{mask}"

@@ -20,29 +20,13 @@ import math
 
 import numpy as np
 
+# one push validation for every executor (re-exported here for the node and tests)
+from gs_common.push import PushGoal, PushLimits, PushRejected, Workspace, validate_push  # noqa: F401
 from gs_push_executor.kinematics import PusherKinematics
 
 
-class PushRejected(ValueError):  # noqa: N818 - reads as the action status it maps to
-    """The push is invalid or unsafe; nothing moved."""
-
-
 @dataclasses.dataclass(frozen=True)
-class Workspace:
-    """Box the pusher tip must stay in while pushing: x, y ranges [m], max push height [m].
-
-    Defaults equal gs_sim's settings (workspace_x/y, workspace_z_max).
-    """
-
-    x_min: float = -0.22
-    x_max: float = 0.22
-    y_min: float = -0.25
-    y_max: float = 0.25
-    z_max: float = 0.15
-
-
-@dataclasses.dataclass(frozen=True)
-class MotionLimits:
+class MotionLimits(PushLimits):
     """Push limits and motion settings (SI units).
 
     default_height / default_speed: used when a goal gives <= 0; min/max_length [m];
@@ -55,13 +39,11 @@ class MotionLimits:
     table_clearance: minimum height of every link origin above the table [m] (the tip is
     checked against min_tip_height [m]); self_margin: minimum distance between origins of
     links at least 3 apart in the chain [m]; max_joint_step: largest joint change between
-    samples [rad] (continuity: no IK branch jump).
+    samples [rad] (continuity: no IK branch jump). The goal limits (default_height,
+    default_speed, min/max_length, max_speed, min_tip_height) are gs_common.push's, the
+    push validation every executor shares.
     """
 
-    default_height: float = 0.005
-    default_speed: float = 0.05
-    min_length: float = 0.005
-    max_length: float = 0.5
     max_speed: float = 0.3
     transit_height: float = 0.15
     transit_speed: float = 0.25
@@ -72,24 +54,9 @@ class MotionLimits:
     max_sample_spacing: float = 0.005
     ik_tolerance: float = 1e-3
     axis_tolerance: float = math.radians(2.0)
-    min_tip_height: float = 0.0
     table_clearance: float = 0.03
     self_margin: float = 0.05
     max_joint_step: float = 0.1
-
-
-@dataclasses.dataclass(frozen=True)
-class PushGoal:
-    """A validated push: start/end (2,) tip xy [m], height [m], speed [m/s]."""
-
-    start: np.ndarray
-    end: np.ndarray
-    height: float
-    speed: float
-
-    @property
-    def length(self) -> float:
-        return float(np.linalg.norm(self.end - self.start))
 
 
 @dataclasses.dataclass
@@ -135,55 +102,6 @@ class JointPlan:
         t0, t1 = self.times[i], self.times[i + 1]
         a = 0.0 if t1 <= t0 else (t - t0) / (t1 - t0)
         return self.q[i] + a * (self.q[i + 1] - self.q[i])
-
-
-def validate_push(
-    start, end, height: float, speed: float, workspace: Workspace, limits: MotionLimits
-) -> PushGoal:
-    """Check a push request (as gs_sim does): finite, inside the workspace box, length and
-    speed limits. ``height``/``speed`` <= 0 select the defaults."""
-    values = {
-        "start.x": start[0],
-        "start.y": start[1],
-        "end.x": end[0],
-        "end.y": end[1],
-        "height": height,
-        "speed": speed,
-    }
-    for name, value in values.items():
-        if not math.isfinite(float(value)):
-            raise PushRejected(f"{name} = {value} is not finite")
-    h = float(height) if height > 0 else limits.default_height
-    v = float(speed) if speed > 0 else limits.default_speed
-    if h > workspace.z_max:
-        raise PushRejected(
-            f"height = {h:.3f} m is above the workspace limit {workspace.z_max:.3f} m"
-        )
-    if h < limits.min_tip_height:
-        raise PushRejected(
-            f"height = {h:.4f} m is below the table clearance {limits.min_tip_height:.4f} m"
-        )
-    if v > limits.max_speed:
-        raise PushRejected(f"speed = {v:.3f} m/s exceeds the limit {limits.max_speed:.3f} m/s")
-    s = np.array([float(start[0]), float(start[1])])
-    e = np.array([float(end[0]), float(end[1])])
-    for name, p in (("start", s), ("end", e)):
-        inside = workspace.x_min <= p[0] <= workspace.x_max
-        inside &= workspace.y_min <= p[1] <= workspace.y_max
-        if not inside:
-            raise PushRejected(
-                f"{name} = ({p[0]:.3f}, {p[1]:.3f}) m is outside the workspace "
-                f"x in [{workspace.x_min:.3f}, {workspace.x_max:.3f}], "
-                f"y in [{workspace.y_min:.3f}, {workspace.y_max:.3f}]"
-            )
-    length = float(np.linalg.norm(e - s))
-    if length < limits.min_length:
-        raise PushRejected(
-            f"push length = {length:.4f} m is shorter than {limits.min_length:.4f} m"
-        )
-    if length > limits.max_length:
-        raise PushRejected(f"push length = {length:.3f} m exceeds {limits.max_length:.3f} m")
-    return PushGoal(s, e, h, v)
 
 
 def _trapezoid(

@@ -102,3 +102,76 @@ def estimate_pose(
     with torch.no_grad():
         vm = delta_transform(delta) @ vm0 if optimize_camera else vm0
     return EstimateResult(q.detach().numpy().copy(), vm.detach().numpy().copy(), losses)
+
+
+def estimate_from_views(
+    model: RobotGaussianModel,
+    world_from_base: np.ndarray,
+    world_from_cameras: np.ndarray,
+    intrinsics: list,
+    images: list[np.ndarray],
+    q_init: np.ndarray,
+    iters: int = 100,
+    optimize_camera: bool = False,
+    render_scale: float = 1.0,
+) -> tuple[EstimateResult, np.ndarray]:
+    """Pose estimation from calibrated views, as the node's service and tools call it.
+
+    world_from_base: (4, 4) robot base in ``world``; world_from_cameras: (V, 4, 4) optical
+    frames in ``world``; intrinsics: V ``gs_common.camera.CameraIntrinsics`` of one size;
+    images: V arrays of that size, each a robot mask (H, W) bool/uint8 (nonzero = robot) or an
+    RGB image (H, W, 3) uint8 of the robot; q_init: (J,) rad. ``render_scale`` renders at a
+    fraction of the camera resolution (CPU budget). Returns the estimate and the refined
+    world_from_cameras (V, 4, 4) (as given without ``optimize_camera``). Raises ValueError
+    naming the offending view."""
+    v = len(images)
+    if v == 0 or v != len(intrinsics) or v != len(world_from_cameras):
+        raise ValueError(
+            f"{v} images, {len(intrinsics)} intrinsics, {len(world_from_cameras)} poses: "
+            "need the same non-zero number"
+        )
+    if not 0.0 < render_scale <= 1.0:
+        raise ValueError(f"render_scale={render_scale} must be in (0, 1]")
+    size = (intrinsics[0].width, intrinsics[0].height)
+    kinds = set()
+    for i, (img, intr) in enumerate(zip(images, intrinsics)):
+        if (intr.width, intr.height) != size:
+            raise ValueError(
+                f"view {i} is {intr.width}x{intr.height}, view 0 is {size[0]}x{size[1]}"
+            )
+        if img.shape[:2] != (intr.height, intr.width):
+            raise ValueError(
+                f"image {i} is {img.shape[1]}x{img.shape[0]}, its camera {intr.width}x{intr.height}"
+            )
+        kinds.add("rgb" if img.ndim == 3 else "mask")
+    if len(kinds) != 1:
+        raise ValueError("images must be all masks or all RGB images, got both")
+    small = [i.scaled(render_scale) if render_scale < 1.0 else i for i in intrinsics]
+    w, h = small[0].width, small[0].height
+    stack = torch.stack([torch.as_tensor(np.asarray(img), dtype=torch.float32) for img in images])
+    if "rgb" in kinds:
+        stack = stack / 255.0
+        target = torch.nn.functional.interpolate(
+            stack.permute(0, 3, 1, 2), size=(h, w), mode="area"
+        ).permute(0, 2, 3, 1)
+        rgb, mask = target, None
+    else:
+        stack = (stack > 0).float()[:, None]
+        mask = torch.nn.functional.interpolate(stack, size=(h, w), mode="area")[:, 0]
+        rgb = None
+    viewmats = torch.as_tensor(np.linalg.inv(np.asarray(world_from_cameras)), dtype=torch.float32)
+    ks = torch.as_tensor(np.stack([s.K for s in small]), dtype=torch.float32)
+    result = estimate_pose(
+        model,
+        viewmats,
+        ks,
+        w,
+        h,
+        torch.as_tensor(np.asarray(q_init), dtype=torch.float32),
+        rgb=rgb,
+        mask=mask,
+        iters=iters,
+        optimize_camera=optimize_camera,
+        world_from_base=torch.as_tensor(world_from_base, dtype=torch.float32),
+    )
+    return result, np.linalg.inv(result.viewmats.astype(np.float64))

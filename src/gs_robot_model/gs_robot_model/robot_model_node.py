@@ -5,7 +5,10 @@ transient-local) and ``cameras/<cam>/color/camera_info`` (the camera clock). Pub
 camera frame, ``cameras/<cam>/robot_mask`` (mono8, 255 = robot: the rendered alpha of the
 posed Gaussians, thresholded; the topic name is the ``mask_topic`` template) and, per joint
 state, ``robot/ee_pose`` (geometry_msgs/PoseStamped, world frame: forward kinematics of the
-pusher tip). Bad messages are rejected with a log line; the node keeps serving.
+pusher tip). Serves ``robot_model/estimate_pose`` (gs_dynamics_interfaces/EstimateRobotPose:
+joint angles, optionally camera poses, from masks or images by gradient descent through the
+renderer). Bad messages and requests are rejected with a message naming the field and value;
+the node keeps serving.
 """
 
 from __future__ import annotations
@@ -14,23 +17,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
+from geometry_msgs.msg import PoseStamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState
 
 import gs_robot_model  # noqa: F401  (MUJOCO_GL default)
 from gs_common.device import resolve_device
-from gs_common.geometry import matrix_to_quat
-from gs_common.ros.image import numpy_to_image
+from gs_common.ros.image import image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.pose import pose_from_matrix
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
+from gs_common.workcell import ARM_BASE
 from gs_dynamics_interfaces.msg import CameraRig
+from gs_dynamics_interfaces.srv import EstimateRobotPose
 from gs_robot_model.checkpoint import load_model
 from gs_robot_model.cli import default_model_dir
+from gs_robot_model.estimate import estimate_from_views
 from gs_robot_model.runtime import RobotMaskRenderer, base_transform
 
 
@@ -52,8 +58,9 @@ def _param_specs() -> list[ParamSpec]:
         ParamSpec("device", "auto", "torch device: auto | cpu | cuda", read_only=True),
         ParamSpec(
             "base_xyz",
-            [-0.40, 0.0, 0.0],
-            "robot base position in world [m] (the simulator's arm_base, z = table surface)",
+            [*ARM_BASE, 0.0],
+            "robot base position in world [m] (default: the workcell's arm base, "
+            "gs_common.workcell; z = table surface)",
             check=_check_xyz,
             read_only=True,
         ),
@@ -127,6 +134,12 @@ class RobotModelNode(Node):
         self._render_group = MutuallyExclusiveCallbackGroup()
         self.create_subscription(JointState, "robot/joint_states", self._on_joints, SENSOR_QOS)
         self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
+        self.create_service(
+            EstimateRobotPose,
+            "robot_model/estimate_pose",
+            self._on_estimate,
+            callback_group=MutuallyExclusiveCallbackGroup(),
+        )
         self.masks_published = 0
         self.get_logger().info(
             f"robot_model ready: {model.robot.name}, {model.cfg.num_gaussians} Gaussians "
@@ -155,14 +168,7 @@ class RobotModelNode(Node):
             return
         self.core.set_joints(q)
         if self.pub_ee is not None:
-            t = self.core.tip_pose(q)
-            quat = matrix_to_quat(t[:3, :3])
-            pose = Pose(
-                position=Point(x=float(t[0, 3]), y=float(t[1, 3]), z=float(t[2, 3])),
-                orientation=Quaternion(
-                    w=float(quat[0]), x=float(quat[1]), y=float(quat[2]), z=float(quat[3])
-                ),
-            )
+            pose = pose_from_matrix(self.core.tip_pose(q))
             self.pub_ee.publish(
                 PoseStamped(header=make_header("world", msg.header.stamp), pose=pose)
             )
@@ -215,6 +221,51 @@ class RobotModelNode(Node):
         )
         self.pub_masks[cam].publish(img)
         self.masks_published += 1
+
+    def _on_estimate(self, req, res):
+        res.joint_names = self.joint_names
+        try:
+            if len(req.cameras) != len(req.images) or not req.cameras:
+                raise ValueError(
+                    f"cameras has {len(req.cameras)} names and images {len(req.images)} "
+                    "images; need the same non-zero number"
+                )
+            missing = [c for c in req.cameras if c not in self.rig]
+            if missing:
+                raise ValueError(f"cameras {missing} are not in cameras/rig {list(self.rig)}")
+            images = []
+            for i, msg in enumerate(req.images):
+                if msg.encoding not in ("mono8", "rgb8"):
+                    raise ValueError(f"images[{i}].encoding = {msg.encoding!r}: mono8 or rgb8")
+                images.append(image_to_numpy(msg))
+            q0 = list(req.initial_positions) or self.core.joints
+            if q0 is None:
+                raise ValueError("initial_positions is empty and no robot/joint_states yet")
+            q0 = self.core.check_joints(q0)
+            result, world_from_cams = estimate_from_views(
+                self.core.model,
+                self.core.world_from_base,
+                np.stack([self.rig[c][1] for c in req.cameras]),
+                [self.rig[c][0] for c in req.cameras],
+                images,
+                q0,
+                iters=int(req.iterations) or 100,
+                optimize_camera=bool(req.refine_cameras),
+                render_scale=float(self.params["render_scale"]),
+            )
+        except ValueError as exc:
+            res.success, res.message = False, f"rejected: {exc}"
+            self.get_logger().warning(f"robot_model/estimate_pose {res.message}")
+            return res
+        res.success = True
+        res.positions = [float(v) for v in result.q]
+        res.final_loss = float(result.losses[-1]) if result.losses else 0.0
+        res.world_from_camera = [pose_from_matrix(t) for t in world_from_cams]
+        res.message = (
+            f"estimated {len(res.positions)} joints from {len(images)} view(s) in "
+            f"{len(result.losses)} steps, final loss {res.final_loss:.4f}"
+        )
+        return res
 
 
 def main(args=None) -> int:

@@ -72,6 +72,12 @@ class RobotMaskRenderer:
     def has_joints(self) -> bool:
         return self._posed is not None
 
+    @property
+    def joints(self) -> np.ndarray | None:
+        """The latest joint angles (J,) rad given to :meth:`set_joints`, or None."""
+        with self._lock:
+            return None if self._q is None else self._q.copy()
+
     @torch.no_grad()
     def mask(self, world_from_camera: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
         """(H, W) bool robot mask of one camera (OpenCV optical frame pose (4, 4))."""

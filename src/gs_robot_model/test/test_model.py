@@ -176,3 +176,46 @@ def test_runtime_masks_ee_pose_and_input_checks():
         look_at(target + np.array([1.2, 0.3, 0.5]), target + np.array([3.0, 1.0, 1.0])), intr
     )
     assert not away.any()
+
+
+def test_estimate_from_views_recovers_joints_from_masks_in_world_coordinates():
+    """The service's path: world-frame cameras, a base away from the world origin, masks
+    (uint8, nonzero = robot) at full size rendered at 3/4 resolution."""
+    from gs_robot_model.estimate import estimate_from_views
+    from gs_robot_model.runtime import base_transform
+
+    model = small_model(500)
+    world_from_base = base_transform([-0.4, 0.1, 0.0], 20.0)
+    vm, _ = cameras(3, 64)
+    # cameras(): camera_from_base; in world: world_from_camera = world_from_base @ base_from_cam
+    world_from_cams = np.stack([world_from_base @ np.linalg.inv(v) for v in vm.double().numpy()])
+    intr = CameraIntrinsics.from_fov(64, 64, 50.0)
+    with torch.no_grad():
+        out = model.render(
+            torch.tensor(Q_TEST, dtype=torch.float32),
+            torch.tensor(np.linalg.inv(world_from_cams), dtype=torch.float32),
+            torch.tensor(intr.K, dtype=torch.float32).expand(3, 3, 3),
+            64,
+            64,
+            world_from_base=torch.tensor(world_from_base, dtype=torch.float32),
+        )
+    masks = [(a[..., 0].numpy() > 0.5).astype(np.uint8) * 255 for a in out.alpha]
+    noise = np.array([0.08, -0.06, 0.07, -0.08, 0.06, -0.07, 0.05])
+    res, refined = estimate_from_views(
+        model, world_from_base, world_from_cams, [intr] * 3, masks, Q_TEST + noise, iters=80,
+        render_scale=0.75,
+    )  # fmt: skip
+    err = np.degrees(np.abs(res.q - Q_TEST))
+    assert err[:6].mean() < 0.5 * np.degrees(np.abs(noise[:6])).mean(), err
+    np.testing.assert_allclose(refined, world_from_cams, atol=1e-5)  # not refined
+
+    with pytest.raises(ValueError, match="image 1 is 32x32, its camera 64x64"):
+        estimate_from_views(
+            model, world_from_base, world_from_cams[:2], [intr] * 2,
+            [masks[0], np.zeros((32, 32), np.uint8)], Q_TEST,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="all masks or all RGB"):
+        estimate_from_views(
+            model, world_from_base, world_from_cams[:2], [intr] * 2,
+            [masks[0], np.zeros((64, 64, 3), np.uint8)], Q_TEST,
+        )  # fmt: skip

@@ -8,95 +8,21 @@ the rest pose. Positions in metres (world frame), speeds in m/s.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
-from gs_sim.scene import Workspace
-
-
-class PushRejected(ValueError):  # noqa: N818 - reads as the action status it maps to
-    """The push goal is invalid (not finite, outside the workspace, unreachable...)."""
+# one validation for every executor lives in gs_common.push (re-exported here)
+from gs_common.push import PushGoal, PushRejected, Workspace, validate_push  # noqa: F401
+from gs_common.push import PushLimits as CommonPushLimits
 
 
 @dataclasses.dataclass(frozen=True)
-class PushLimits:
-    """Defaults and limits of push goals.
+class PushLimits(CommonPushLimits):
+    """Push limits (gs_common.push.PushLimits) + the simulator's transit motion:
+    transit_height: tip height for moves between pushes [m]; transit_speed [m/s]."""
 
-    default_height / default_speed: used when the goal gives <= 0 [m], [m/s];
-    min_length / max_length: push length bounds [m]; max_speed [m/s];
-    transit_height: tip height for moves between pushes [m]; transit_speed [m/s].
-    """
-
-    default_height: float = 0.005
-    default_speed: float = 0.05
-    min_length: float = 0.005
-    max_length: float = 0.5
-    max_speed: float = 0.5
     transit_height: float = 0.15
     transit_speed: float = 0.25
-
-
-@dataclasses.dataclass(frozen=True)
-class PushGoal:
-    """A validated push: start/end (2,) tip xy [m], height [m], speed [m/s]."""
-
-    start: np.ndarray
-    end: np.ndarray
-    height: float
-    speed: float
-
-    @property
-    def length(self) -> float:
-        return float(np.linalg.norm(self.end - self.start))
-
-    @property
-    def theta(self) -> float:
-        d = self.end - self.start
-        return math.atan2(d[1], d[0])
-
-
-def validate_push(
-    start, end, height: float, speed: float, workspace: Workspace, limits: PushLimits = PushLimits()
-) -> PushGoal:
-    """Check a push request; return a :class:`PushGoal` or raise :class:`PushRejected` with a
-    message naming the offending value. ``height``/``speed`` <= 0 select the defaults."""
-    values = {
-        "start.x": start[0],
-        "start.y": start[1],
-        "end.x": end[0],
-        "end.y": end[1],
-        "height": height,
-        "speed": speed,
-    }
-    for name, value in values.items():
-        if not math.isfinite(float(value)):
-            raise PushRejected(f"{name} = {value} is not finite")
-    h = float(height) if height > 0 else limits.default_height
-    v = float(speed) if speed > 0 else limits.default_speed
-    if h > workspace.z_max:
-        raise PushRejected(
-            f"height = {h:.3f} m is above the workspace limit {workspace.z_max:.3f} m"
-        )
-    if v > limits.max_speed:
-        raise PushRejected(f"speed = {v:.3f} m/s exceeds the limit {limits.max_speed:.3f} m/s")
-    s = np.array([float(start[0]), float(start[1])])
-    e = np.array([float(end[0]), float(end[1])])
-    for name, p in (("start", s), ("end", e)):
-        if not workspace.contains_xy(*p):
-            raise PushRejected(
-                f"{name} = ({p[0]:.3f}, {p[1]:.3f}) m is outside the workspace "
-                f"x in [{workspace.x_min:.3f}, {workspace.x_max:.3f}], "
-                f"y in [{workspace.y_min:.3f}, {workspace.y_max:.3f}]"
-            )
-    length = float(np.linalg.norm(e - s))
-    if length < limits.min_length:
-        raise PushRejected(
-            f"push length = {length:.4f} m is shorter than {limits.min_length:.4f} m"
-        )
-    if length > limits.max_length:
-        raise PushRejected(f"push length = {length:.3f} m exceeds {limits.max_length:.3f} m")
-    return PushGoal(s, e, h, v)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,8 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
+from gs_common.push import Workspace
+from gs_common.workcell import ARM_BASE
 from gs_sim.camera_rig import RigCamera
 from gs_sim.objects import FLEX_NAME, ObjectInstance, object_mjcf
 from gs_sim.robot_xarm import ARM_PREFIX, JOINT_NAMES, TIP_SITE, PusherTool, xarm7_spec
@@ -18,33 +19,12 @@ OBJECT_RGBA = {"rope": "0.9 0.4 0.1 1", "cloth": "0.15 0.35 0.8 1", "toy": "0.55
 
 
 @dataclasses.dataclass(frozen=True)
-class Workspace:
-    """Axis-aligned box the pusher tip may move in [m] (world frame)."""
-
-    x_min: float = WORKSPACE_X[0]
-    x_max: float = WORKSPACE_X[1]
-    y_min: float = WORKSPACE_Y[0]
-    y_max: float = WORKSPACE_Y[1]
-    z_max: float = 0.15
-
-    def validate(self) -> None:
-        vals = dataclasses.astuple(self)
-        if not all(np.isfinite(vals)):
-            raise ValueError(f"workspace bounds must be finite, got {vals}")
-        if self.x_min >= self.x_max or self.y_min >= self.y_max or self.z_max <= 0:
-            raise ValueError(f"workspace is empty: {self}")
-
-    def contains_xy(self, x: float, y: float) -> bool:
-        return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
-
-
-@dataclasses.dataclass(frozen=True)
 class SceneConfig:
     """Everything that shapes the compiled model. ``arm_base``: (x, y) of the arm base [m]."""
 
     cameras: tuple[RigCamera, ...]
     obj: ObjectInstance
-    workspace: Workspace = Workspace()
+    workspace: Workspace = dataclasses.field(default_factory=Workspace)
     arm_base: tuple[float, float] = ARM_BASE
     tool: PusherTool = dataclasses.field(default_factory=PusherTool)
     timestep: float = 0.002

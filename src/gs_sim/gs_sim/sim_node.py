@@ -4,7 +4,8 @@ Publishes (relative names): ``cameras/<cam>/color/image_raw`` (rgb8),
 ``cameras/<cam>/depth/image_raw`` (16UC1 mm or 32FC1 m, registered to colour),
 ``cameras/<cam>/color/camera_info``, ``cameras/rig`` (transient-local), ``robot/joint_states``,
 ``robot/ee_pose`` (pusher tip, world frame) and, for oracle experiments only,
-``sim/ground_truth/object_points`` (PointCloud2, object vertices, world frame).
+``sim/ground_truth/object_points`` (PointCloud2, object vertices, world frame) and
+``sim/ground_truth/<cam>/object_mask``, ``sim/ground_truth/<cam>/robot_mask`` (mono8).
 Serves ``robot/execute_push`` (gs_dynamics_interfaces/action/ExecutePush). Also follows
 ``trajectory_msgs/JointTrajectory`` on ``arm_controller/joint_trajectory`` like a joint
 trajectory controller (gs_sim/trajectory_controller.py).
@@ -82,9 +83,9 @@ def _param_specs() -> list[ParamSpec]:
         ParamSpec(
             "publish_masks",
             True,
-            "publish ground-truth object and robot masks on cameras/<cam>/object_mask and "
-            "cameras/<cam>/robot_mask (mono8, 255 = set): the simulator's stand-in for "
-            "the segmentation package",
+            "publish ground-truth object and robot masks on sim/ground_truth/<cam>/object_mask "
+            "and sim/ground_truth/<cam>/robot_mask (mono8, 255 = set): for evaluation and "
+            "explicit oracle options only",
             read_only=True,
         ),
         ParamSpec(
@@ -145,9 +146,10 @@ class SimNode(Node):
                 CameraInfo, f"{base}/color/camera_info", SENSOR_QOS
             )
             if self.params["publish_masks"]:
+                gt = f"sim/ground_truth/{name}"
                 self.pub_masks[name] = (
-                    self.create_publisher(Image, f"{base}/object_mask", SENSOR_QOS),
-                    self.create_publisher(Image, f"{base}/robot_mask", SENSOR_QOS),
+                    self.create_publisher(Image, f"{gt}/object_mask", SENSOR_QOS),
+                    self.create_publisher(Image, f"{gt}/robot_mask", SENSOR_QOS),
                 )
         self.pub_rig = self.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
         self.pub_joints = self.create_publisher(JointState, "robot/joint_states", SENSOR_QOS)

@@ -1,0 +1,1 @@
+"""gs_segmentation: object masks and the fused object cloud from multi-view RGB-D."""

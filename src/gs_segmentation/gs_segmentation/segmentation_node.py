@@ -1,0 +1,308 @@
+"""Segmentation node: object masks per camera and the fused object cloud.
+
+Subscribes to ``cameras/rig`` (latched) and per camera ``color/image_raw``,
+``depth/image_raw`` and the robot masks (``robot_mask_source``: ``robot_model`` ->
+``cameras/<cam>/robot_mask`` from gs_robot_model; ``oracle`` -> the simulator's
+``sim/ground_truth/<cam>/robot_mask``, said in the log; ``none``). Publishes
+``cameras/<cam>/object_mask`` (mono8, 255 = object), ``segmentation/<cam>/occluder_mask``
+(mono8, 255 = above the table but not object: robot, clutter) and
+``perception/object_cloud`` (PointCloud2 x y z r g b, world frame), all with the stamp of
+the images. Frames are processed on a worker thread at the rate the machine sustains: a
+complete frame that arrives while the worker is busy replaces the waiting one and is
+counted as dropped (gs_common.frame_sync), nothing queues without bound.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+
+import numpy as np
+import rclpy
+from rclpy.node import Node
+from sensor_msgs.msg import Image, PointCloud2
+
+from gs_common.device import DEVICE_CHOICES, resolve_device
+from gs_common.frame_sync import FrameSync
+from gs_common.image import ImageFormatError
+from gs_common.ros.image import image_to_depth_metres, image_to_numpy, numpy_to_image
+from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.pointcloud2 import array_to_cloud
+from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_common.ros.rig import rig_from_msg
+from gs_common.ros.spin import run_node
+from gs_dynamics_interfaces.msg import CameraRig
+from gs_segmentation.geometric import GeometricConfig
+from gs_segmentation.pipeline import BACKENDS, ObjectPerception, make_backend
+from gs_segmentation.views import RGBDView
+
+ROBOT_TOPICS = {
+    "robot_model": "cameras/{cam}/robot_mask",
+    "oracle": "sim/ground_truth/{cam}/robot_mask",
+}
+CLOUD_FIELDS = ("x", "y", "z", "r", "g", "b")
+
+
+def _vec3(value) -> str | None:
+    return None if len(value) == 3 else f"needs 3 values (x, y, z), got {len(value)}"
+
+
+PARAMS = [
+    ParamSpec("backend", "geometric", "segmentation backend", choices=BACKENDS, read_only=True),
+    ParamSpec(
+        "weights", "", "learned backend: local model directory (no download)", read_only=True
+    ),
+    ParamSpec("device", "auto", "torch device of the learned backend", choices=DEVICE_CHOICES),
+    ParamSpec(
+        "robot_mask_source",
+        "robot_model",
+        "robot masks: robot_model (cameras/<cam>/robot_mask), oracle (simulator ground truth, "
+        "sim/ground_truth/<cam>/robot_mask) or none",
+        choices=("robot_model", "oracle", "none"),
+        read_only=True,
+    ),
+    ParamSpec(
+        "wait_for_robot_masks",
+        False,
+        "while no robot mask has arrived from the source: true = publish nothing and wait; "
+        "false = segment without robot exclusion (said in the log)",
+    ),
+    ParamSpec(
+        "robot_mask_max_age",
+        0.2,
+        "use a robot mask at most this many s older than the images",
+        range=(0.0, 5.0),
+    ),
+    ParamSpec(
+        "min_height",
+        0.002,
+        "object points are this high above the table [m]",
+        range=(0.0, 0.09),
+        read_only=True,
+    ),
+    ParamSpec(
+        "workspace_min",
+        [-0.40, -0.40, -0.01],
+        "object volume min corner [m], world",
+        check=_vec3,
+        read_only=True,
+    ),
+    ParamSpec(
+        "workspace_max",
+        [0.40, 0.40, 0.20],
+        "object volume max corner [m], world",
+        check=_vec3,
+        read_only=True,
+    ),
+    ParamSpec("consistency", True, "multi-view consistency check", read_only=True),
+    ParamSpec("voxel_size", 0.004, "voxel size [m] of perception/object_cloud", range=(0.0, 0.05)),
+    ParamSpec("report_period", 10.0, "seconds between rate / drop log lines", range=(0.5, 3600.0)),
+]
+
+
+class SegmentationNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("segmentation", **kwargs)
+        p = self.params = declare_params(self, PARAMS)
+        config = GeometricConfig(
+            min_height=p["min_height"],
+            workspace_min=tuple(p["workspace_min"]),
+            workspace_max=tuple(p["workspace_max"]),
+            consistency=p["consistency"],
+        )
+        backend = make_backend(p["backend"], config, p["weights"], resolve_device(p["device"]))
+        self.perception = ObjectPerception(backend, voxel_size=p["voxel_size"])
+        self.pub_cloud = self.create_publisher(PointCloud2, "perception/object_cloud", SENSOR_QOS)
+        self.pub_mask: dict[str, tuple] = {}
+        self.sync: FrameSync | None = None
+        self.rig = None
+        self.frame_ids: dict[str, str] = {}
+        self.robot: dict[str, deque] = {}  # cam -> recent (stamp_ns, mask), bounded
+        self.robot_seen = False
+        self.segmented = self.skipped_no_robot = self.rejected = 0
+        self._t_first: float | None = None  # first segmented frame (rate)
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
+        self._worker = threading.Thread(target=self._work, name="segmentation", daemon=True)
+        self._worker.start()
+        self.create_timer(p["report_period"], self.report)
+        source = p["robot_mask_source"]
+        if source == "oracle":
+            self.get_logger().warn(
+                "ORACLE robot masks: using the simulator's ground truth "
+                "(sim/ground_truth/<cam>/robot_mask) for robot exclusion"
+            )
+        self.get_logger().info(
+            f"segmentation ready: backend {backend.name}, robot masks from {source}; "
+            "waiting for cameras/rig"
+        )
+
+    # --- inputs --------------------------------------------------------------------------------
+    def on_rig(self, msg: CameraRig) -> None:
+        if self.rig is not None:
+            return
+        try:
+            self.rig = rig_from_msg(msg)
+        except ValueError as exc:
+            self.get_logger().error(f"ignoring cameras/rig: {exc}")
+            return
+        names = self.rig[0]
+        self.sync = FrameSync(names, ("color", "depth"))
+        source = self.params["robot_mask_source"]
+        for cam in names:
+            self.pub_mask[cam] = (
+                self.create_publisher(Image, f"cameras/{cam}/object_mask", SENSOR_QOS),
+                self.create_publisher(Image, f"segmentation/{cam}/occluder_mask", SENSOR_QOS),
+            )
+            for stream, topic in (("color", "color/image_raw"), ("depth", "depth/image_raw")):
+                self.create_subscription(
+                    Image,
+                    f"cameras/{cam}/{topic}",
+                    lambda m, c=cam, s=stream: self.on_image(m, c, s),
+                    SENSOR_QOS,
+                )
+            if source in ROBOT_TOPICS:
+                self.robot[cam] = deque(maxlen=8)
+                self.create_subscription(
+                    Image,
+                    ROBOT_TOPICS[source].format(cam=cam),
+                    lambda m, c=cam: self.on_robot(m, c),
+                    SENSOR_QOS,
+                )
+        self.get_logger().info(f"rig received: cameras {names}")
+
+    def _decode(self, msg: Image, cam: str, stream: str):
+        try:
+            if stream == "depth":
+                return image_to_depth_metres(msg)
+            data = image_to_numpy(msg)
+            if stream == "color":
+                if msg.encoding not in ("rgb8", "bgr8"):
+                    raise ImageFormatError(f"colour must be rgb8 or bgr8, got '{msg.encoding}'")
+                return data[..., ::-1] if msg.encoding == "bgr8" else data
+            if data.ndim != 2:
+                raise ImageFormatError(f"mask must be mono8, got '{msg.encoding}'")
+            return data > 0
+        except ImageFormatError as exc:
+            self.rejected += 1
+            self.get_logger().warn(
+                f"dropping cameras/{cam} {stream}: {exc}", throttle_duration_sec=5.0
+            )
+            return None
+
+    def on_image(self, msg: Image, cam: str, stream: str) -> None:
+        data = self._decode(msg, cam, stream)
+        if data is None:
+            return
+        self.frame_ids[cam] = msg.header.frame_id
+        if self.sync.add(_ns(msg), cam, stream, data):
+            self._wake.set()
+
+    def on_robot(self, msg: Image, cam: str) -> None:
+        data = self._decode(msg, cam, "robot_mask")
+        if data is not None:
+            if not self.robot_seen:
+                self.get_logger().info(f"robot masks arriving ({self.params['robot_mask_source']})")
+            self.robot_seen = True
+            self.robot[cam].append((_ns(msg), data))
+
+    def _robot_mask(self, cam: str, stamp: int):
+        """The newest robot mask not newer than ``stamp`` and within robot_mask_max_age."""
+        best = None
+        for s, m in list(self.robot.get(cam, ())):
+            fresh = s <= stamp + 1_000_000 and stamp - s <= self.params["robot_mask_max_age"] * 1e9
+            if fresh and (best is None or s > best[0]):
+                best = (s, m)
+        return None if best is None else best[1]
+
+    # --- worker --------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if not self._wake.wait(0.2):
+                continue
+            self._wake.clear()
+            frame = self.sync.take() if self.sync else None
+            if frame is None:
+                continue
+            try:
+                self._process(*frame)
+            except ValueError as exc:
+                self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0)
+            except Exception as exc:  # keep serving; the next frame may be fine
+                self.get_logger().error(f"segmentation failed on a frame: {exc!r}")
+
+    def _process(self, stamp_ns: int, images: dict) -> None:
+        names, intr, poses = self.rig
+        source = self.params["robot_mask_source"]
+        robot = [self._robot_mask(c, stamp_ns) for c in names] if source in ROBOT_TOPICS else None
+        if robot is not None and any(r is None for r in robot):
+            missing = [c for c, r in zip(names, robot) if r is None]
+            topic = ROBOT_TOPICS[source]
+            if self.params["wait_for_robot_masks"]:
+                self.skipped_no_robot += 1
+                self.get_logger().warn(
+                    f"no robot mask on {topic} for cameras {missing}: waiting "
+                    "(wait_for_robot_masks = true), nothing published",
+                    throttle_duration_sec=5.0,
+                )
+                return
+            self.get_logger().warn(
+                f"no robot mask on {topic} for cameras {missing}: segmenting WITHOUT robot "
+                "exclusion (wait_for_robot_masks = false)",
+                throttle_duration_sec=5.0,
+            )
+            robot = None
+        views = [
+            RGBDView(
+                images[(c, "color")],
+                images[(c, "depth")],
+                intr[i],
+                poses[i],
+                None if robot is None else robot[i],
+            )
+            for i, c in enumerate(names)
+        ]
+        if self._t_first is None:
+            self._t_first = time.monotonic()
+        res = self.perception.process(views)
+        for msg in res.messages:
+            self.get_logger().info(msg)
+        stamp = rclpy.time.Time(nanoseconds=stamp_ns).to_msg()
+        for i, cam in enumerate(names):
+            fid = self.frame_ids.get(cam, "")
+            obj_pub, occ_pub = self.pub_mask[cam]
+            mask = res.masks[i].astype(np.uint8) * 255
+            obj_pub.publish(numpy_to_image(mask, "mono8", stamp, fid))
+            occ = res.occluders[i] if res.occluders is not None else np.zeros_like(res.masks[i])
+            occ_pub.publish(numpy_to_image(occ.astype(np.uint8) * 255, "mono8", stamp, fid))
+        cols = np.concatenate([res.points, res.colors], 1).astype(np.float32)
+        self.pub_cloud.publish(array_to_cloud(cols, CLOUD_FIELDS, "world", stamp))
+        self.segmented += 1
+
+    def report(self) -> None:
+        if self.sync is None or self._t_first is None:
+            return
+        rate = (self.segmented - 1) / max(time.monotonic() - self._t_first, 1e-6)
+        self.get_logger().info(
+            f"segmented {self.segmented} frames ({rate:.2f} Hz); dropped {self.sync.dropped} "
+            f"complete frames while busy; waited on robot masks {self.skipped_no_robot}; "
+            f"rejected {self.rejected} images"
+        )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=5.0)
+
+
+def _ns(msg: Image) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
+def main(args=None) -> None:
+    sys.exit(run_node(SegmentationNode, args, num_threads=2))
+
+
+if __name__ == "__main__":
+    main()
