@@ -6,8 +6,9 @@ and stamps on the stack's input topics, sends bad `planner/plan` goals and bad
 `dynamics/predict` requests, races cancels against goals and preemptions, and sends 20
 goals back-to-back. Afterwards every node process must still be running (same PIDs),
 every goal must have had a goal response and every accepted goal a defined terminal
-status, the tracking node must still publish `tracking/particles`, and a good goal must
-succeed.
+status, the dynamics node must still predict, the tracking node's frame synchronizer must
+still complete frames, a good goal must succeed, and SIGINT must still stop every node with
+exit 0 and no abort message.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import time
 
 import numpy as np
@@ -413,6 +415,10 @@ def test_bad_goals_are_answered_and_never_crash(stack):
         Plan.Goal(),  # neither preset nor cloud
     ]
     goals += [Plan.Goal(target_cloud=c) for _n, c in _bad_clouds()[1:]]
+    # a valid but unusual target: 200 000 points (2.4 MB) in the workspace
+    rng = np.random.default_rng(0)
+    many = rng.uniform([-0.2, -0.2, 0.0], [0.2, 0.2, 0.01], (200_000, 3)).astype(np.float32)
+    goals.append(Plan.Goal(target_cloud=xyz_to_cloud(many)))
     for goal in goals:
         goal.execute = False
         handle = stack.send(goal)
@@ -493,9 +499,9 @@ def test_back_to_back_goals_mixed_with_invalid_ones(stack):
     stack.assert_alive()
 
 
-def test_zz_stack_still_serves_a_good_goal(stack):
+def test_zz_stack_still_serves_a_good_goal_and_stops_cleanly(stack):
     """Last in the module: after everything above, all node processes are the ones that
-    were started, and a good goal succeeds."""
+    were started, a good goal succeeds, and SIGINT stops every node with exit 0."""
     stack.assert_alive()
     handle = stack.send(Plan.Goal(target_preset="straight_line", execute=False))
     assert handle.accepted
@@ -503,3 +509,13 @@ def test_zz_stack_still_serves_a_good_goal(stack):
     assert res.status == R.STATUS_SUCCEEDED, res.message
     assert len(res.pushes) == 1 and np.isfinite(res.final_cost)
     stack.assert_alive()
+
+    # and the stack still stops cleanly: SIGINT -> every node exits 0, no abort message
+    stack.proc.proc.send_signal(signal.SIGINT)
+    code = stack.proc.proc.wait(timeout=60)
+    log = stack.proc.output()
+    assert code == 0, log[-6000:]
+    for name in stack.pids:
+        assert re.search(rf"node '{name}' \(pid \d+\) stopped with code 0", log), log[-6000:]
+    for bad in ("terminate called", "context is invalid", "still running after"):
+        assert bad not in log, log[-6000:]
