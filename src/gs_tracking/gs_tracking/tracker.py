@@ -16,7 +16,7 @@ Gaussians are dropped.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -72,6 +72,33 @@ class TrackerConfig:
     pusher_margin: float = 0.003  # m, added to the radius
     pusher_height: float = 0.08  # m, cylinder length above the tip considered
     pusher_init: bool = False  # resolve penetration of the moved pusher before optimizing
+
+
+#: Settings of the tracker before the multi-push work (fixed budget, image and depth terms
+#: only); ``gs-track-eval --compare-legacy`` tracks with them for a same-run comparison.
+LEGACY_SETTINGS = {
+    "iterations": 10,
+    "min_iterations": 8,
+    "w_depth": 1.0,
+    "adaptive": False,
+    "static_iterations": 3,
+    "max_iterations": 30,
+    "motion_static": 0.01,
+    "motion_full": 0.10,
+    "w_cloud": 0.0,
+    "cloud_trunc": 0.02,
+    "cloud_points": 1500,
+    "w_pusher": 0.0,
+    "pusher_radius": 0.012,
+    "pusher_margin": 0.003,
+    "pusher_height": 0.08,
+    "pusher_init": False,
+}
+
+
+def legacy_config(config: TrackerConfig | None = None) -> TrackerConfig:
+    """``config`` (default: the defaults) with the legacy tracker's settings."""
+    return replace(config or TrackerConfig(), **LEGACY_SETTINGS)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Online tracking node: tracks the object in the live camera streams.
 
-Subscribes to ``cameras/rig`` (latched), and per camera ``color/image_raw``,
+Subscribes to ``cameras/rig`` (latched), ``robot/ee_pose`` (pusher tip, for the tracker's
+contact terms; optional), and per camera ``color/image_raw``,
 ``depth/image_raw``, ``object_mask`` and ``robot_mask`` (mono8, from segmentation or the
 simulator). The first complete frame initializes the Gaussians; every later one is tracked
 on a worker thread at the rate the machine sustains: frames that arrive while the tracker
@@ -16,6 +17,7 @@ import threading
 
 import numpy as np
 import rclpy
+from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
@@ -80,7 +82,9 @@ class TrackingNode(Node):
         self._stop = threading.Event()
         self.tracked = 0
         self.rejected = 0
+        self.pusher_tip: np.ndarray | None = None  # (3,) m, world, from robot/ee_pose
         self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
+        self.create_subscription(PoseStamped, "robot/ee_pose", self.on_ee_pose, SENSOR_QOS)
         self._worker = threading.Thread(target=self._work, name="tracking", daemon=True)
         self._worker.start()
         self.create_timer(self.params["report_period"], self.report)
@@ -111,6 +115,19 @@ class TrackingNode(Node):
                     SENSOR_QOS,
                 )
         self.get_logger().info(f"rig received: cameras {names}")
+
+    def on_ee_pose(self, msg: PoseStamped) -> None:
+        """Pusher tip position for the tracker's contact terms (world frame only)."""
+        p = msg.pose.position
+        tip = np.array([p.x, p.y, p.z], np.float64)
+        if msg.header.frame_id not in ("world", "") or not np.isfinite(tip).all():
+            self.rejected += 1
+            self.get_logger().warn(
+                f"dropping robot/ee_pose: frame_id '{msg.header.frame_id}', position {tip}",
+                throttle_duration_sec=5.0,
+            )
+            return
+        self.pusher_tip = tip
 
     def on_image(self, msg: Image, cam: str, stream: str) -> None:
         try:
@@ -186,7 +203,7 @@ class TrackingNode(Node):
                 f"{len(session.anchors.index)} particles in {stats.seconds:.1f} s"
             )
         else:
-            self.session.step(frame)
+            self.session.step(frame, self.pusher_tip)
         self.tracked += 1
         stamp = rclpy.time.Time(nanoseconds=stamp_ns).to_msg()
         columns = self.session.gaussians.to_columns()
