@@ -74,10 +74,10 @@ class TrackerConfig:
     pusher_init: bool = False  # resolve penetration of the moved pusher before optimizing
 
 
-#: Settings of the tracker before the multi-push work (fixed budget, image and depth terms
-#: only); ``gs-track-eval --compare-legacy`` tracks with them for a same-run comparison.
+#: Settings of the tracker before the multi-push work (fixed budget ``iterations``, image and
+#: depth terms only); ``gs-track-eval --compare-legacy`` tracks with them (and the run's
+#: ``iterations``) for a same-run comparison.
 LEGACY_SETTINGS = {
-    "iterations": 10,
     "min_iterations": 8,
     "w_depth": 1.0,
     "adaptive": False,
@@ -93,6 +93,17 @@ LEGACY_SETTINGS = {
     "pusher_margin": 0.003,
     "pusher_height": 0.08,
     "pusher_init": False,
+}
+
+
+#: The multi-push options together (``--multipush`` of the CLI tools): adaptive budget,
+#: pusher contact (push-out + penetration penalty), observed-cloud term, stronger depth.
+MULTIPUSH_SETTINGS = {
+    "adaptive": True,
+    "pusher_init": True,
+    "w_pusher": 1000.0,
+    "w_cloud": 10.0,
+    "w_depth": 10.0,
 }
 
 
@@ -222,12 +233,14 @@ class GaussianTracker:
         return max(1, round(n))
 
     def _pusher_near(self, means: torch.Tensor, tip: torch.Tensor | None) -> bool:
+        """Whether the tip is within 2 cm of a Gaussian (xy, beyond the cylinder) and not
+        more than 2 cm above it (a transit overhead does not count)."""
         if tip is None:
             return False
         c = self.config
         reach = c.pusher_radius + c.pusher_margin + 0.02
         dxy = (means[:, :2] - tip[:2]).norm(dim=-1)
-        near = (dxy < reach) & (means[:, 2] < tip[2] + c.pusher_height)
+        near = (dxy < reach) & (tip[2] < means[:, 2] + 0.02)
         return bool(near.any())
 
     def _penetration(self, means: torch.Tensor, tip: torch.Tensor) -> torch.Tensor:

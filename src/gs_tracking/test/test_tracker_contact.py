@@ -55,6 +55,8 @@ def test_pusher_pushes_gaussians_out_of_its_cylinder():
     assert torch.isclose(r, torch.tensor(0.01 + tr.config.pusher_margin), atol=1e-6)
     assert torch.equal(out[1:], means[1:])
     assert tr._pusher_near(means, tip) and not tr._pusher_near(means + 1.0, tip)
+    overhead = torch.tensor([0.0, 0.0, 0.15])  # transit above the object: not in contact
+    assert not tr._pusher_near(means[:2], overhead)
 
 
 def test_observed_cloud_back_projects_object_pixels_to_the_world():
