@@ -17,7 +17,7 @@ from gs_common.episode import Trajectories, load_episode, save_trajectories
 from gs_tracking.offline import track_episode
 from gs_tracking.particles import extract_particles
 from gs_tracking.tracked_io import frame_slice, save_tracked, settings_dict
-from gs_tracking.tracker import TrackerConfig
+from gs_tracking.tracker import MULTIPUSH_SETTINGS, TrackerConfig
 
 
 def add_tracker_args(p: argparse.ArgumentParser) -> None:
@@ -37,6 +37,12 @@ def add_tracker_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--frames", default="", help="frame range a:b[:step] (default: all)")
     p.add_argument(
+        "--multipush",
+        action="store_true",
+        help="enable the multi-push options (tracker.MULTIPUSH_SETTINGS: adaptive budget, "
+        "pusher contact, observed-cloud term)",
+    )
+    p.add_argument(
         "--voxel", type=float, default=0.004, help="voxel size [m] of the fused first-frame cloud"
     )
 
@@ -49,8 +55,9 @@ def tracker_config(args: argparse.Namespace) -> TrackerConfig:
         )
     if not 0.05 <= args.scale <= 1.0:
         raise ValueError(f"--scale must be in [0.05, 1], got {args.scale}")
+    extra = MULTIPUSH_SETTINGS if getattr(args, "multipush", False) else {}
     return TrackerConfig(
-        iterations=args.iterations, first_frame_iterations=args.first_frame_iterations
+        iterations=args.iterations, first_frame_iterations=args.first_frame_iterations, **extra
     )
 
 
