@@ -67,6 +67,7 @@ def test_tracking_node_follows_the_simulated_rope(process_manager, rclpy_node):
     )
     sim.wait_for_output("sim ready", timeout=90)
     tracking.wait_for_output("rig received", timeout=60)
+    tracking.wait_for_output("ORACLE: tracking reads ground-truth masks", timeout=10)
 
     got = {"tracking/particles": [], "tracking/gaussians": [], "sim/ground_truth/object_points": []}
     for topic, msgs in got.items():

@@ -101,20 +101,25 @@ class TrackingNode(Node):
             return
         self.rig = (names, intr, poses)
         self.sync = FrameSync(names, STREAMS)
-        for cam in names:
+        subs = [
+            self.create_subscription(
+                Image,
+                f"cameras/{cam}/{topic}",
+                lambda m, c=cam, s=stream: self.on_image(m, c, s),
+                SENSOR_QOS,
+            )
+            for cam in names
             for stream, topic in (
                 ("color", "color/image_raw"),
                 ("depth", "depth/image_raw"),
                 ("object_mask", "object_mask"),
                 ("robot_mask", "robot_mask"),
-            ):
-                self.create_subscription(
-                    Image,
-                    f"cameras/{cam}/{topic}",
-                    lambda m, c=cam, s=stream: self.on_image(m, c, s),
-                    SENSOR_QOS,
-                )
+            )
+        ]
         self.get_logger().info(f"rig received: cameras {names}")
+        oracle = sorted(s.topic_name for s in subs if "ground_truth" in s.topic_name)
+        if oracle:  # oracle_masks:=true remaps the mask inputs to the simulator's
+            self.get_logger().warn(f"ORACLE: tracking reads ground-truth masks {oracle}")
 
     def on_ee_pose(self, msg: PoseStamped) -> None:
         """Pusher tip position for the tracker's contact terms (world frame only)."""
