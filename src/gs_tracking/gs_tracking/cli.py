@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gs_common.episode import Trajectories, load_episode, save_trajectories
+from gs_common.episode import load_episode
 from gs_tracking.offline import track_episode
-from gs_tracking.particles import extract_particles
-from gs_tracking.tracked_io import frame_slice, save_tracked, settings_dict
+from gs_tracking.tracked_io import frame_slice, save_tracking_outputs, settings_dict
 from gs_tracking.tracker import MULTIPUSH_SETTINGS, TrackerConfig
 
 
@@ -104,22 +103,14 @@ def main(argv: list[str] | None = None) -> int:
                 progress=lambda _f, s: (bar.update(1), bar.set_postfix(it=s.iterations)),
             )
         stem = Path(path).stem
-        save_tracked(
-            out / f"{stem}.gaussians.safetensors", seq, str(path), tracker_settings(config, args)
-        )
-        points, removed = extract_particles(seq.means, seq.quats, args.particles)
-        idx = np.asarray(seq.frames)
-        dt = float(np.median(np.diff(seq.times))) if len(idx) > 1 else 0.0
-        save_trajectories(
+        points, removed = save_tracking_outputs(
+            seq,
+            ep,
+            str(path),
+            tracker_settings(config, args),
+            out / f"{stem}.gaussians.safetensors",
             out / f"{stem}.npz",
-            Trajectories(
-                points,
-                ep.ee_positions[idx].astype(np.float32),
-                ep.pushes,
-                seq.times,
-                dt,
-                "tracking",
-            ),
+            args.particles,
         )
         per_frame = np.mean([s.seconds for s in seq.stats[1:]]) if len(seq.stats) > 1 else 0
         print(
