@@ -67,6 +67,7 @@ def test_tracking_node_follows_the_simulated_rope(process_manager, rclpy_node):
     )
     sim.wait_for_output("sim ready", timeout=90)
     tracking.wait_for_output("rig received", timeout=60)
+    tracking.wait_for_output("ORACLE: tracking reads ground-truth masks", timeout=10)
 
     got = {"tracking/particles": [], "tracking/gaussians": [], "sim/ground_truth/object_points": []}
     for topic, msgs in got.items():
@@ -86,3 +87,64 @@ def test_tracking_node_follows_the_simulated_rope(process_manager, rclpy_node):
     assert gaussians.shape[1] == 14 and np.isfinite(gaussians).all()
     assert np.allclose(np.linalg.norm(gaussians[:, 3:7], axis=1), 1.0, atol=1e-4)
     assert got["tracking/particles"][-1].header.frame_id == "world"
+
+
+def test_tracking_node_rejects_wrong_sizes_and_future_stamps_at_its_edge(
+    process_manager, rclpy_node
+):
+    """Images of the wrong size and images stamped far in the future are rejected with a
+    message naming camera, stream and value; the node keeps running (issue #11, item 5)."""
+    from geometry_msgs.msg import Pose
+    from sensor_msgs.msg import Image
+
+    from gs_common.camera import CameraIntrinsics
+    from gs_common.ros.camera_info import intrinsics_to_camera_info
+    from gs_common.ros.image import numpy_to_image
+    from gs_common.ros.qos import LATCHED_QOS
+    from gs_dynamics_interfaces.msg import CameraRig
+
+    tracking = process_manager.start(
+        "tracking",
+        [sys.executable, "-m", "gs_tracking.tracking_node", "--ros-args", "-p", "device:=cpu"],
+    )
+    tracking.wait_for_output("tracking ready", timeout=60)
+    node = rclpy_node.node
+    rig = CameraRig()
+    rig.header.frame_id = "world"
+    rig.names = ["cam0"]
+    pose = Pose()
+    pose.orientation.w = 1.0
+    rig.world_from_camera = [pose]
+    rig.color_info = [
+        intrinsics_to_camera_info(
+            CameraIntrinsics(32, 24, 30.0, 30.0, 15.5, 11.5), rig.header.stamp, "cam0"
+        )
+    ]
+    rig.depth_scale = [0.001]
+    node.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS).publish(rig)
+    tracking.wait_for_output("rig received", timeout=30)
+    color = node.create_publisher(Image, "cameras/cam0/color/image_raw", SENSOR_QOS)
+    mask = node.create_publisher(Image, "cameras/cam0/object_mask", SENSOR_QOS)
+
+    def publish_until(pattern, make):
+        for _ in range(40):
+            make()
+            rclpy_node.spin_until(lambda: False, 0.25)
+            if pattern.search(tracking.output()):
+                return True
+        return False
+
+    import re
+
+    big = np.zeros((30, 40, 3), np.uint8)
+    size_msg = re.compile(
+        r"dropping cameras/cam0 color: color size \(height, width\) = \(30, 40\) "
+        r"differs from the rig's \(24, 32\)"
+    )
+    assert publish_until(size_msg, lambda: color.publish(numpy_to_image(big, "rgb8")))
+    now = node.get_clock().now().nanoseconds
+    future = numpy_to_image(np.zeros((24, 32), np.uint8), "mono8")
+    future.header.stamp.sec = now // 1_000_000_000 + 3600
+    stamp_msg = re.compile(r"dropping cameras/cam0 object_mask: .*ahead of the clock")
+    assert publish_until(stamp_msg, lambda: mask.publish(future))
+    assert tracking.alive()

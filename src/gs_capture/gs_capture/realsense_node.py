@@ -17,16 +17,15 @@ import sys
 import threading
 from pathlib import Path
 
-from geometry_msgs.msg import Pose
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
 from gs_capture.realsense import CameraSpec, MultiCamera
 from gs_capture.rig_file import load_rig
-from gs_common.geometry import matrix_to_quat
 from gs_common.ros.camera_info import intrinsics_to_camera_info
 from gs_common.ros.image import numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.pose import pose_from_matrix
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header, seconds_to_stamp
@@ -197,13 +196,7 @@ class RealSenseNode(Node):
         msg.names = list(self.names)
         poses = [self.rig.pose(n) for n in self.names]
         for n, t in zip(self.names, poses):
-            q = matrix_to_quat(t[:3, :3])
-            p = Pose()
-            p.position.x, p.position.y, p.position.z = (float(v) for v in t[:3, 3])
-            p.orientation.w, p.orientation.x, p.orientation.y, p.orientation.z = (
-                float(v) for v in q
-            )
-            msg.world_from_camera.append(p)
+            msg.world_from_camera.append(pose_from_matrix(t))
             info = self.infos[n]
             info.header.stamp = stamp
             msg.color_info.append(info)

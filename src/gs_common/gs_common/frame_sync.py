@@ -1,44 +1,107 @@
 """Assemble complete multi-camera frames from individually arriving images (ROS-free).
 
-Messages of one frame share a stamp. A frame is complete when every camera has delivered
-every stream for that stamp; only the newest complete frame is kept (older ones are counted
-as dropped), and incomplete frames older than ``max_pending`` stamps are discarded, so
-memory stays bounded whatever the rates.
+Every (camera, stream) image carries a stamp. Images whose stamps lie within
+``tolerance_ns`` of a pending frame's stamp join that frame (cameras that are not hardware
+synchronized stamp a few milliseconds apart); a frame is complete when every camera has
+delivered every stream. Only the newest complete frame is kept for the consumer (a complete
+frame that was never taken is counted as dropped).
+
+Bounded and stall-free whatever arrives:
+
+- at most ``max_pending`` incomplete frames are kept; when full, the frame that was updated
+  least recently is evicted (not the oldest stamp: a few bogus stamps that never complete
+  would otherwise evict every real frame as it arrives);
+- with a clock (``now_ns`` given to :meth:`add`), a stamp more than ``max_future_ns`` ahead of
+  it is rejected with :class:`StampError` naming the camera, stream and stamp;
+- an image older than the last complete frame is normally ignored, but one older by more
+  than ``max_regression_ns`` means time went backwards (a restarted source, or a bogus
+  future frame completed earlier): the synchronizer resets instead of stalling.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 
+class StampError(ValueError):
+    """An image stamp that cannot belong to the live stream."""
+
+
 @dataclass
 class FrameSync:
+    """cameras / streams: what makes a frame complete; stamps in integer nanoseconds."""
+
     cameras: Sequence[str]
     streams: Sequence[str] = ("color", "depth", "object_mask", "robot_mask")
     max_pending: int = 8
-    dropped: int = 0
-    _pending: dict[int, dict[tuple[str, str], Any]] = field(default_factory=dict)
+    tolerance_ns: int = 5_000_000  # 5 ms
+    max_future_ns: int = 2_000_000_000  # 2 s ahead of the clock
+    max_regression_ns: int = 2_000_000_000  # 2 s behind the last complete frame
+    dropped: int = 0  # complete frames replaced before they were taken
+    evicted: int = 0  # incomplete frames evicted
+    resets: int = 0  # time-went-backwards resets
+    _pending: OrderedDict[int, dict[tuple[str, str], Any]] = field(default_factory=OrderedDict)
     _latest: tuple[int, dict] | None = None
+    _last_complete: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, stamp_ns: int, camera: str, stream: str, data: Any) -> bool:
-        """Store one image; True when this completed a frame."""
+    def __post_init__(self) -> None:
+        if self.max_pending < 1:
+            raise ValueError(f"max_pending must be >= 1, got {self.max_pending}")
+        if self.tolerance_ns < 0:
+            raise ValueError(f"tolerance_ns must be >= 0, got {self.tolerance_ns}")
+
+    def _key(self, stamp_ns: int, slot: tuple[str, str]) -> int:
+        """The pending frame this image joins: nearest stamp within tolerance that does not
+        hold this (camera, stream) yet; else the image's own stamp (a new frame)."""
+        best, best_d = stamp_ns, None
+        for s, frame in self._pending.items():
+            d = abs(s - stamp_ns)
+            if d <= self.tolerance_ns and slot not in frame and (best_d is None or d < best_d):
+                best, best_d = s, d
+        return best
+
+    def add(
+        self, stamp_ns: int, camera: str, stream: str, data: Any, now_ns: int | None = None
+    ) -> bool:
+        """Store one image; True when this completed a frame.
+
+        Raises StampError when ``now_ns`` is given and the stamp is more than
+        ``max_future_ns`` ahead of it (the image is not stored).
+        """
+        if now_ns is not None and stamp_ns - now_ns > self.max_future_ns:
+            raise StampError(
+                f"cameras/{camera} {stream}: stamp {stamp_ns * 1e-9:.3f} s is "
+                f"{(stamp_ns - now_ns) * 1e-9:.3f} s ahead of the clock "
+                f"(limit {self.max_future_ns * 1e-9:g} s)"
+            )
         with self._lock:
-            if self._latest is not None and stamp_ns <= self._latest[0]:
-                return False  # older than what is already complete
-            frame = self._pending.setdefault(stamp_ns, {})
-            frame[(camera, stream)] = data
+            last = self._last_complete
+            if last is not None and stamp_ns <= last:
+                if last - stamp_ns <= self.max_regression_ns:
+                    return False  # older than what is already complete
+                self._pending.clear()  # time went backwards: start over
+                self._last_complete = None
+                self.resets += 1
+            slot = (camera, stream)
+            key = self._key(stamp_ns, slot)
+            frame = self._pending.pop(key, {})
+            frame[slot] = data
             if len(frame) < len(self.cameras) * len(self.streams):
+                self._pending[key] = frame  # (re)inserted last = most recently updated
                 while len(self._pending) > self.max_pending:
-                    del self._pending[min(self._pending)]
+                    self._pending.popitem(last=False)
+                    self.evicted += 1
                 return False
             if self._latest is not None:
                 self.dropped += 1  # the previous complete frame was never taken
-            self._latest = (stamp_ns, self._pending.pop(stamp_ns))
-            for s in [s for s in self._pending if s < stamp_ns]:
+            self._latest = (key, frame)
+            self._last_complete = key
+            for s in [s for s in self._pending if s < key]:
                 del self._pending[s]
             return True
 
@@ -47,3 +110,9 @@ class FrameSync:
         with self._lock:
             latest, self._latest = self._latest, None
             return latest
+
+    @property
+    def pending(self) -> int:
+        """Number of incomplete frames held."""
+        with self._lock:
+            return len(self._pending)

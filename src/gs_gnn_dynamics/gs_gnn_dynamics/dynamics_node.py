@@ -117,17 +117,11 @@ class DynamicsNode(Node):
         if self.latest_gaussians is None:
             return "nothing rendered: no tracking/gaussians received yet"
         from gs_gnn_dynamics.predicted_render import render_predicted
+        from gs_render.gaussians import Gaussians
 
-        g = torch.as_tensor(cloud_to_gaussians(self.latest_gaussians))
-        if len(g) == 0:
+        gaussians = Gaussians.from_columns(cloud_to_gaussians(self.latest_gaussians))
+        if len(gaussians) == 0:
             return "nothing rendered: tracking/gaussians is empty"
-        gaussians = {
-            "means": g[:, 0:3],
-            "quats": g[:, 3:7],
-            "scales": g[:, 7:10],
-            "opacities": g[:, 10],
-            "colors": g[:, 11:14],
-        }
         names, viewmats, ks, w, h = self.rig
         ctrl = torch.as_tensor(positions, dtype=torch.float32)
         with torch.no_grad():

@@ -60,10 +60,9 @@ def track(episode: str, settings: dict, out_dir: Path) -> dict:
     """Track one episode (as ``gs-track`` does): tracked Gaussians + particle trajectories."""
     import numpy as np
 
-    from gs_common.episode import Trajectories, load_episode, save_trajectories
+    from gs_common.episode import load_episode
     from gs_tracking.offline import track_episode
-    from gs_tracking.particles import extract_particles
-    from gs_tracking.tracked_io import frame_slice, save_tracked, settings_dict
+    from gs_tracking.tracked_io import frame_slice, save_tracking_outputs, settings_dict
     from gs_tracking.tracker import TrackerConfig
 
     config = TrackerConfig(**settings["tracker"])
@@ -71,15 +70,14 @@ def track(episode: str, settings: dict, out_dir: Path) -> dict:
     frames = frame_slice(settings["frames"], ep.num_frames)
     seq = track_episode(ep, config, settings["scale"], frames, settings["voxel"])
     stored = {**settings_dict(config), "scale": settings["scale"], "voxel": settings["voxel"]}
-    save_tracked(out_dir / GAUSSIANS_FILE, seq, str(episode), stored)
-    points, removed = extract_particles(seq.means, seq.quats, settings["particles"])
-    idx = np.asarray(seq.frames)
-    dt = float(np.median(np.diff(seq.times))) if len(idx) > 1 else 0.0
-    save_trajectories(
+    points, removed = save_tracking_outputs(
+        seq,
+        ep,
+        str(episode),
+        stored,
+        out_dir / GAUSSIANS_FILE,
         out_dir / TRAJECTORIES_FILE,
-        Trajectories(
-            points, ep.ee_positions[idx].astype(np.float32), ep.pushes, seq.times, dt, "tracking"
-        ),
+        settings["particles"],
     )
     per_frame = [s.seconds for s in seq.stats[1:]]
     return {

@@ -11,9 +11,11 @@ ROS-free: nothing here imports rclpy.
 
 from .api import BACKENDS, RenderOutput, render, select_backend
 from .cameras import intrinsics, table_corner_rig
+from .gaussians import Gaussians
 
 __all__ = [
     "BACKENDS",
+    "Gaussians",
     "RenderOutput",
     "intrinsics",
     "render",

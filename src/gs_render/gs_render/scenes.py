@@ -6,28 +6,13 @@ Used by the benchmark, the fitting demo and the tests; deterministic for a given
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
-
-@dataclass
-class GaussianScene:
-    """N Gaussians: means (N, 3) m, quats (N, 4) wxyz, scales (N, 3) m, opacities (N,),
-    colors (N, 3) in [0, 1]."""
-
-    means: torch.Tensor
-    quats: torch.Tensor
-    scales: torch.Tensor
-    opacities: torch.Tensor
-    colors: torch.Tensor
-
-    def tensors(self) -> tuple[torch.Tensor, ...]:
-        """(means, quats, scales, opacities, colors), the first arguments of ``render``."""
-        return self.means, self.quats, self.scales, self.opacities, self.colors
+from .gaussians import Gaussians
 
 
-def cloth_scene(n: int, size: float = 0.3, seed: int = 0) -> GaussianScene:
+def cloth_scene(n: int, size: float = 0.3, seed: int = 0) -> Gaussians:
     """A wavy ``size`` x ``size`` m sheet lying on the table, covered by ``n`` Gaussians.
 
     Gaussians are flat discs (two in-plane standard deviations of 0.6 x the mean spacing
@@ -51,10 +36,10 @@ def cloth_scene(n: int, size: float = 0.3, seed: int = 0) -> GaussianScene:
          0.5 + 0.3 * torch.sin((xy[:, 0] + xy[:, 1]) * 10)], -1)  # fmt: skip
     colors = (colors + 0.05 * torch.randn(n, 3, generator=gen)).clamp(0, 1)
     opacities = 0.5 + 0.45 * torch.rand(n, generator=gen)
-    return GaussianScene(torch.cat([xy, z[:, None]], -1), quats, scales, opacities, colors)
+    return Gaussians(torch.cat([xy, z[:, None]], -1), quats, scales, opacities, colors)
 
 
-def rope_scene(n: int = 120, seed: int = 0) -> GaussianScene:
+def rope_scene(n: int = 120, seed: int = 0) -> Gaussians:
     """A coloured rope: ``n`` elongated Gaussians along an S-shaped curve on the table.
 
     The curve spans about 0.4 m, the rope is ~2 cm thick and its colour runs from red
@@ -80,4 +65,4 @@ def rope_scene(n: int = 120, seed: int = 0) -> GaussianScene:
     )
     colors = 0.15 + 0.8 * colors
     opacities = torch.full((n,), 0.9)
-    return GaussianScene(means, quats, scales, opacities, colors)
+    return Gaussians(means, quats, scales, opacities, colors)

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from gs_render import render, select_backend, table_corner_rig
+from gs_render.gaussians import Gaussians
 from gs_render.gsplat_backend import gsplat_available
-from gs_render.scenes import GaussianScene, cloth_scene
+from gs_render.scenes import cloth_scene
 from gs_render.sh import SH_C0, rgb_to_sh0
 
 CPU_BACKENDS = ["torch", "dense"]
@@ -23,7 +24,7 @@ def _eye_camera(size: int = 33, focal: float = 100.0, dtype=torch.float32):
     return torch.eye(4, dtype=dtype)[None], Ks
 
 
-def _gaussians(means, scales, opacities, colors, dtype=torch.float32) -> GaussianScene:
+def _gaussians(means, scales, opacities, colors, dtype=torch.float32) -> Gaussians:
     means = torch.as_tensor(means, dtype=dtype).reshape(-1, 3)
     n = means.shape[0]
     quats = torch.zeros(n, 4, dtype=dtype)
@@ -31,7 +32,7 @@ def _gaussians(means, scales, opacities, colors, dtype=torch.float32) -> Gaussia
     scales = torch.as_tensor(scales, dtype=dtype)
     if scales.dim() < 2:
         scales = scales.reshape(-1, 1).expand(n, 3).clone()
-    return GaussianScene(
+    return Gaussians(
         means,
         quats,
         scales,
@@ -40,7 +41,7 @@ def _gaussians(means, scales, opacities, colors, dtype=torch.float32) -> Gaussia
     )
 
 
-def _random_scene(n: int, seed: int, dtype=torch.float32) -> GaussianScene:
+def _random_scene(n: int, seed: int, dtype=torch.float32) -> Gaussians:
     """Overlapping Gaussians with random anisotropic shapes around the table centre."""
     g = torch.Generator().manual_seed(seed)
     means = (torch.rand(n, 3, generator=g, dtype=dtype) - 0.5) * torch.tensor(
@@ -51,7 +52,7 @@ def _random_scene(n: int, seed: int, dtype=torch.float32) -> GaussianScene:
     scales = 0.004 + 0.02 * torch.rand(n, 3, generator=g, dtype=dtype)
     opac = 0.1 + 0.85 * torch.rand(n, generator=g, dtype=dtype)
     colors = torch.rand(n, 3, generator=g, dtype=dtype)
-    return GaussianScene(means, quats, scales, opac, colors)
+    return Gaussians(means, quats, scales, opac, colors)
 
 
 # --- analytic single Gaussian ------------------------------------------------------------
@@ -220,7 +221,7 @@ def test_overflow_policy_keeps_the_nearest():
     )
     capped = render(*sc.tensors(), viewmats, Ks, 16, 16, backend="torch", max_per_tile=2)
     assert capped.n_dropped > 0
-    near_two = GaussianScene(*(t[:2] for t in sc.tensors()))
+    near_two = Gaussians(*(t[:2] for t in sc.tensors()))
     ref = render(*near_two.tensors(), viewmats, Ks, 16, 16, backend="dense")
     assert torch.allclose(capped.rgb, ref.rgb, atol=1e-6)
     full = render(*sc.tensors(), viewmats, Ks, 16, 16, backend="torch")
@@ -248,14 +249,14 @@ def test_chunking_and_checkpointing_do_not_change_results():
 # --- gradients by finite differences -----------------------------------------------------
 
 
-def _tiny_scene_f64() -> tuple[GaussianScene, torch.Tensor, torch.Tensor]:
+def _tiny_scene_f64() -> tuple[Gaussians, torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
     means = torch.tensor([[0.0, 0.0, 0.02], [0.03, -0.02, 0.05], [-0.03, 0.02, 0.09]])
     quats = torch.randn(3, 4, generator=g)
     scales = torch.tensor([[0.02, 0.012, 0.015], [0.015, 0.02, 0.01], [0.025, 0.015, 0.02]])
     opac = torch.tensor([0.6, 0.75, 0.5])
     colors = torch.rand(3, 3, generator=g)
-    sc = GaussianScene(*(t.double() for t in (means, quats, scales, opac, colors)))
+    sc = Gaussians(*(t.double() for t in (means, quats, scales, opac, colors)))
     viewmats, Ks = table_corner_rig(20, 16, n_cams=2, radius=0.25, height_m=0.2, hfov_deg=50)
     return sc, viewmats.double(), Ks.double()
 

@@ -25,7 +25,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
 from gs_common.device import DEVICE_CHOICES, resolve_device
-from gs_common.frame_sync import FrameSync
+from gs_common.frame_sync import FrameSync, StampError
 from gs_common.image import ImageFormatError
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
@@ -197,7 +197,12 @@ class SegmentationNode(Node):
         if data is None:
             return
         self.frame_ids[cam] = msg.header.frame_id
-        if self.sync.add(_ns(msg), cam, stream, data):
+        try:
+            done = self.sync.add(_ns(msg), cam, stream, data, self.get_clock().now().nanoseconds)
+        except StampError as exc:  # far in the future: would hold frames back
+            self.get_logger().warn(f"dropping {exc}", throttle_duration_sec=5.0)
+            return
+        if done:
             self._wake.set()
 
     def on_robot(self, msg: Image, cam: str) -> None:

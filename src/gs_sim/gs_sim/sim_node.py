@@ -23,19 +23,19 @@ import time
 
 import numpy as np
 import rclpy
-from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
+from geometry_msgs.msg import PoseStamped
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
 import gs_sim  # noqa: F401  (sets MUJOCO_GL before mujoco is imported)
-from gs_common.geometry import matrix_to_quat
 from gs_common.image import depth_to_millimetres
 from gs_common.ros.camera_info import intrinsics_to_camera_info
 from gs_common.ros.image import numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import xyz_to_cloud
+from gs_common.ros.pose import point_msg, pose_from_matrix, pose_msg
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
@@ -103,18 +103,6 @@ def _param_specs() -> list[ParamSpec]:
         ),
     ]
     return specs
-
-
-def _point(xyz) -> Point:
-    return Point(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2]))
-
-
-def _pose(position, quat_wxyz) -> Pose:
-    q = quat_wxyz
-    return Pose(
-        position=_point(position),
-        orientation=Quaternion(w=float(q[0]), x=float(q[1]), y=float(q[2]), z=float(q[3])),
-    )
 
 
 class SimNode(Node):
@@ -194,7 +182,7 @@ class SimNode(Node):
         msg.names = list(self.cam_names)
         for cam in self.workcell.cameras:
             t = cam.world_from_camera
-            msg.world_from_camera.append(_pose(t[:3, 3], matrix_to_quat(t[:3, :3])))
+            msg.world_from_camera.append(pose_from_matrix(t))
             msg.color_info.append(
                 intrinsics_to_camera_info(
                     cam.intrinsics, msg.header.stamp, self._frame_id(cam.name)
@@ -212,7 +200,7 @@ class SimNode(Node):
         self.pub_joints.publish(js)
         if self.pub_ee is not None:
             self.pub_ee.publish(
-                PoseStamped(header=make_header("world", stamp), pose=_pose(tip_pos, tip_quat))
+                PoseStamped(header=make_header("world", stamp), pose=pose_msg(tip_pos, tip_quat))
             )
         if self.pub_gt is not None:
             self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
@@ -298,7 +286,7 @@ class SimNode(Node):
                 tip, _ = wc.tip_pose()
             result.status = ExecutePush.Result.STATUS_REJECTED
             result.message = f"push rejected: {exc}"
-            result.final_tip = _point(tip)
+            result.final_tip = point_msg(tip)
             self.get_logger().warning(result.message)
             goal_handle.abort()
             return result
@@ -318,11 +306,11 @@ class SimNode(Node):
                 if goal_handle.is_cancel_requested and busy:
                     wc.cancel_push()
                     canceled, busy = True, False
-            fb = ExecutePush.Feedback(progress=float(progress), tip=_point(tip))
+            fb = ExecutePush.Feedback(progress=float(progress), tip=point_msg(tip))
             goal_handle.publish_feedback(fb)
             if not busy or not rclpy.ok() or self._stop.is_set():
                 break
-        result.final_tip = _point(tip)
+        result.final_tip = point_msg(tip)
         result.duration = float(elapsed)
         if canceled:
             result.status = ExecutePush.Result.STATUS_CANCELED

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gs_common.episode import Trajectories, load_episode, save_trajectories
+from gs_common.episode import load_episode
 from gs_tracking.offline import track_episode
-from gs_tracking.particles import extract_particles
-from gs_tracking.tracked_io import frame_slice, save_tracked, settings_dict
-from gs_tracking.tracker import TrackerConfig
+from gs_tracking.tracked_io import frame_slice, save_tracking_outputs, settings_dict
+from gs_tracking.tracker import MULTIPUSH_SETTINGS, TrackerConfig
 
 
 def add_tracker_args(p: argparse.ArgumentParser) -> None:
@@ -37,6 +36,12 @@ def add_tracker_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--frames", default="", help="frame range a:b[:step] (default: all)")
     p.add_argument(
+        "--multipush",
+        action="store_true",
+        help="enable the multi-push options (tracker.MULTIPUSH_SETTINGS: adaptive budget, "
+        "pusher contact, observed-cloud term)",
+    )
+    p.add_argument(
         "--voxel", type=float, default=0.004, help="voxel size [m] of the fused first-frame cloud"
     )
 
@@ -49,8 +54,9 @@ def tracker_config(args: argparse.Namespace) -> TrackerConfig:
         )
     if not 0.05 <= args.scale <= 1.0:
         raise ValueError(f"--scale must be in [0.05, 1], got {args.scale}")
+    extra = MULTIPUSH_SETTINGS if getattr(args, "multipush", False) else {}
     return TrackerConfig(
-        iterations=args.iterations, first_frame_iterations=args.first_frame_iterations
+        iterations=args.iterations, first_frame_iterations=args.first_frame_iterations, **extra
     )
 
 
@@ -97,22 +103,14 @@ def main(argv: list[str] | None = None) -> int:
                 progress=lambda _f, s: (bar.update(1), bar.set_postfix(it=s.iterations)),
             )
         stem = Path(path).stem
-        save_tracked(
-            out / f"{stem}.gaussians.safetensors", seq, str(path), tracker_settings(config, args)
-        )
-        points, removed = extract_particles(seq.means, seq.quats, args.particles)
-        idx = np.asarray(seq.frames)
-        dt = float(np.median(np.diff(seq.times))) if len(idx) > 1 else 0.0
-        save_trajectories(
+        points, removed = save_tracking_outputs(
+            seq,
+            ep,
+            str(path),
+            tracker_settings(config, args),
+            out / f"{stem}.gaussians.safetensors",
             out / f"{stem}.npz",
-            Trajectories(
-                points,
-                ep.ee_positions[idx].astype(np.float32),
-                ep.pushes,
-                seq.times,
-                dt,
-                "tracking",
-            ),
+            args.particles,
         )
         per_frame = np.mean([s.seconds for s in seq.stats[1:]]) if len(seq.stats) > 1 else 0
         print(

@@ -30,6 +30,7 @@ from gs_tracking.fusion import fuse_views
 from gs_tracking.metrics import tracking_report
 from gs_tracking.offline import track_episode
 from gs_tracking.tracked_io import frame_slice, load_tracked, save_tracked
+from gs_tracking.tracker import legacy_config
 
 #: GS-Dynamics paper, Table 1 (real rope data, 4 cameras): 3D median trajectory error.
 PAPER_ROPE_MTE_MM = 6.90
@@ -88,6 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tracked", default="", help="directory of tracked files to reuse / write (default: <out>)"
     )
+    parser.add_argument(
+        "--compare-legacy",
+        action="store_true",
+        help="also track with the previous tracker (fixed budget, no contact/cloud terms) "
+        "and report it as gaussians_legacy, with its own s/frame",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="episodes x trackers tracked in parallel processes (1 torch thread each)",
+    )
     add_tracker_args(parser)
     args = parser.parse_args(argv)
     try:
@@ -99,7 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     tracked_dir = Path(args.tracked) if args.tracked else out
     per_object: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     curves: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    seconds = []
+    seconds: dict[str, list] = defaultdict(list)
+    iterations: dict[str, list] = defaultdict(list)
+    trackers = [("gaussians", config, "")]
+    if args.compare_legacy:
+        trackers.append(("gaussians_legacy", legacy_config(config), ".legacy"))
+    if args.jobs > 1:
+        _track_in_parallel(args, trackers, tracked_dir)
     for path in args.episodes:
         try:
             ep = load_episode(path)
@@ -108,27 +127,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gs-track-eval: {path}: {exc}", file=sys.stderr)
             return 2
         obj = ep.metadata.get("object", "unknown")
-        settings = tracker_settings(config, args)
-        cache = tracked_dir / f"{Path(path).stem}.gaussians.safetensors"
-        seq = None
-        if cache.is_file():
-            seq, meta = load_tracked(cache)
-            if list(seq.frames) != list(frames) or meta["settings"] != settings:
-                seq = None  # other frames or tracker settings: track again
-        if seq is None:
-            t0 = time.monotonic()
-            seq = track_episode(ep, config, args.scale, frames, args.voxel)
-            print(
-                f"{Path(path).name}: tracked {len(frames)} frames in {time.monotonic() - t0:.0f} s",
-                flush=True,
-            )
-            save_tracked(cache, seq, str(path), settings)
-        seconds += [s.seconds for s in seq.stats[1:]]
         gt = ep.object_points[list(frames)]
-        for method, pred in (
-            ("gaussians", carried(seq, gt[0])),
-            ("nn_baseline", baseline_tracks(ep, frames, gt[0], args.voxel)),
-        ):
+        preds = {}
+        for method, cfg, suffix in trackers:
+            seq = _tracked(ep, path, cfg, args, frames, tracked_dir / f"{_name(path)}{suffix}")
+            seconds[method] += [s.seconds for s in seq.stats[1:]]
+            iterations[method] += [s.iterations for s in seq.stats[1:]]
+            preds[method] = carried(seq, gt[0])
+        preds["nn_baseline"] = baseline_tracks(ep, frames, gt[0], args.voxel)
+        for method, pred in preds.items():
             rep = tracking_report(pred, gt, ep.intrinsics, ep.world_from_camera)
             rep["episode"] = str(path)
             per_object[obj][method].append(rep)
@@ -140,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     report = {
         "results": results,
-        "iterations_per_frame": config.iterations,
+        "iterations_per_frame": {m: float(np.mean(v)) for m, v in iterations.items()},
         "scale": args.scale,
-        "seconds_per_frame": float(np.mean(seconds or [0])),
+        "seconds_per_frame": {m: float(np.mean(v)) for m, v in seconds.items()},
+        "settings": tracker_settings(config, args),
         "paper": {"rope_3d_mte_mm_real": PAPER_ROPE_MTE_MM},
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -150,30 +158,80 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_text(json.dumps(report, indent=2))
     os.replace(tmp, out / "tracking_report.json")
     plot_curves(curves, out / "tracking_error.png")
-    print_table(results, config.iterations, args.scale, report["seconds_per_frame"])
+    print_table(results, report["iterations_per_frame"], args.scale, report["seconds_per_frame"])
     print(f"report: {out / 'tracking_report.json'}, plot: {out / 'tracking_error.png'}")
     return 0
 
 
-def print_table(results: dict, iterations: int, scale: float, sec: float) -> None:
+def print_table(results: dict, iterations: dict, scale: float, sec: dict) -> None:
     head = (
-        f"{'object':<7} {'method':<12} {'3D MTE mm':>9} {'d_avg':>6} {'surv':>5} "
+        f"{'object':<7} {'method':<16} {'3D MTE mm':>9} {'+-sd':>5} {'d_avg':>6} {'surv':>5} "
         f"{'2D MTE px':>9} {'d_avg':>6} {'surv':>5}"
     )
-    print(
-        f"\ntracking budget: {iterations} iterations/frame at {scale:g} x resolution, "
-        f"{sec:.2f} s/frame on this machine"
-    )
+    print(f"\ntracking at {scale:g} x resolution on this machine:")
+    for m in sec:
+        print(f"  {m}: {iterations[m]:.1f} iterations/frame, {sec[m]:.2f} s/frame")
     print(head)
     for obj, methods in sorted(results.items()):
         for m, r in methods.items():
             s = r["summary"]
+            sd = np.std([e["3d"]["mte_mm"] for e in r["episodes"]])
             print(
-                f"{obj:<7} {m:<12} {s['3d_mte_mm']:9.2f} {s['3d_delta_avg']:6.3f} "
+                f"{obj:<7} {m:<16} {s['3d_mte_mm']:9.2f} {sd:5.2f} {s['3d_delta_avg']:6.3f} "
                 f"{s['3d_survival']:5.2f} {s['2d_mte_px']:9.2f} {s['2d_delta_avg']:6.3f} "
                 f"{s['2d_survival']:5.2f}"
             )
-    print(f"{'rope':<7} {'paper(real)':<12} {PAPER_ROPE_MTE_MM:9.2f}   (GS-Dynamics Table 1)")
+    print(f"{'rope':<7} {'paper(real)':<16} {PAPER_ROPE_MTE_MM:9.2f}   (GS-Dynamics Table 1)")
+
+
+def _name(path) -> str:
+    """Cache name of an episode: ``<directory>_<stem>`` (episode files of different objects
+    share stems)."""
+    return f"{Path(path).parent.name}_{Path(path).stem}"
+
+
+def _track_job(job) -> str:
+    path, cfg, args, stem = job
+    torch.set_num_threads(1)
+    ep = load_episode(path)
+    _tracked(ep, path, cfg, args, frame_slice(args.frames, ep.num_frames), stem)
+    return str(stem)
+
+
+def _track_in_parallel(args, trackers, tracked_dir: Path) -> None:
+    """Track every (episode, tracker) pair in ``args.jobs`` processes; results land in the
+    cache files that the evaluation then reads."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [
+        (path, cfg, args, tracked_dir / f"{_name(path)}{suffix}")
+        for path in args.episodes
+        for _, cfg, suffix in trackers
+    ]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for stem in pool.map(_track_job, jobs):
+            print(f"done: {Path(stem).name}", flush=True)
+
+
+def _tracked(ep, path, config, args, frames, stem: Path):
+    """Tracked sequence of an episode: reused from ``<stem>.gaussians.safetensors`` when it
+    holds the same frames and settings, else tracked and written there."""
+    settings = tracker_settings(config, args)
+    cache = stem.with_name(stem.name + ".gaussians.safetensors")
+    if cache.is_file():
+        seq, meta = load_tracked(cache)
+        same = meta["settings"] == settings and meta["source_episode"] == str(path)
+        if same and list(seq.frames) == list(frames):
+            return seq
+    t0 = time.monotonic()
+    seq = track_episode(ep, config, args.scale, frames, args.voxel)
+    print(
+        f"{Path(path).name}: tracked {len(frames)} frames in {time.monotonic() - t0:.0f} s "
+        f"({stem.name})",
+        flush=True,
+    )
+    save_tracked(cache, seq, str(path), settings)
+    return seq
 
 
 def plot_curves(curves: dict, path: Path) -> None:

@@ -1,5 +1,5 @@
 """Moved to :mod:`gs_common.frame_sync` (shared with gs_segmentation); re-exported here."""
 
-from gs_common.frame_sync import FrameSync
+from gs_common.frame_sync import FrameSync, StampError
 
-__all__ = ["FrameSync"]
+__all__ = ["FrameSync", "StampError"]

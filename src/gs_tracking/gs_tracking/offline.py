@@ -1,4 +1,4 @@
-"""Track a recorded episode end to end: fuse, initialize, optimize every frame."""
+"""Track a recorded episode end to end with a :class:`TrackingSession`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import numpy as np
 import torch
 
 from gs_common.episode import Episode
-from gs_tracking.fusion import fuse_views
-from gs_tracking.gaussians import GaussianSet, gaussians_from_cloud
-from gs_tracking.observation import Observation, RigTensors
-from gs_tracking.tracker import FrameStats, GaussianTracker, TrackerConfig
+from gs_render.gaussians import Gaussians
+from gs_tracking.session import FrameImages, TrackingSession
+from gs_tracking.tracker import FrameStats, TrackerConfig
 
 
 @dataclass
@@ -29,42 +28,22 @@ class TrackedSequence:
     colors: np.ndarray
     stats: list[FrameStats]
 
-    def gaussians(self, t: int) -> GaussianSet:
+    def gaussians(self, t: int) -> Gaussians:
         f = torch.as_tensor
-        return GaussianSet(
+        return Gaussians(
             f(self.means[t]), f(self.quats[t]), f(self.scales), f(self.opacities), f(self.colors)
         )
 
 
-def episode_observation(
-    ep: Episode, frame: int, scale: float, device="cpu", use_robot_mask: bool = True
-) -> Observation:
+def episode_frame(ep: Episode, frame: int) -> FrameImages:
+    """The images of every camera of episode frame ``frame``."""
     cams = range(len(ep.camera_names))
-    return Observation.from_arrays(
+    return FrameImages(
         [ep.color(frame, c) for c in cams],
+        [ep.depth(frame, c) for c in cams],
         [ep.object_mask(frame, c) for c in cams],
-        [ep.robot_mask(frame, c) for c in cams] if use_robot_mask else None,
-        [ep.depth(frame, c) for c in cams],
-        scale=scale,
-        device=device,
+        [ep.robot_mask(frame, c) for c in cams],
     )
-
-
-def initial_gaussians(
-    ep: Episode, frame: int = 0, voxel_size: float = 0.004, device="cpu"
-) -> GaussianSet:
-    """Gaussians from the fused, masked first-frame depth of all cameras."""
-    cams = range(len(ep.camera_names))
-    masks = [ep.object_mask(frame, c) & ~ep.robot_mask(frame, c) for c in cams]
-    pts, cols = fuse_views(
-        [ep.depth(frame, c) for c in cams],
-        masks,
-        ep.intrinsics,
-        ep.world_from_camera,
-        [ep.color(frame, c) for c in cams],
-        voxel_size=voxel_size,
-    )
-    return gaussians_from_cloud(pts, cols, device=device)
 
 
 def track_episode(
@@ -76,27 +55,25 @@ def track_episode(
     progress: Callable[[int, FrameStats], None] | None = None,
     device="cpu",
 ) -> TrackedSequence:
-    """Track ``frames`` (default: all) of an episode at ``scale`` x the camera resolution."""
+    """Track ``frames`` (default: all) of an episode at ``scale`` x the camera resolution,
+    with the recorded pusher tip (``ep.ee_positions``) as the robot state."""
     frames = frames or range(ep.num_frames)
-    rig = RigTensors.from_rig(ep.intrinsics, ep.world_from_camera, scale, device)
-    tracker = GaussianTracker(rig, config or TrackerConfig())
-    first = frames[0]
-    stats = [
-        tracker.initialize(
-            initial_gaussians(ep, first, voxel_size, device),
-            episode_observation(ep, first, scale, device),
-        )
-    ]
-    if progress:
-        progress(first, stats[0])
-    means, quats = [tracker.gaussians.means.cpu()], [tracker.gaussians.quats.cpu()]
-    for f in frames[1:]:
-        stats.append(tracker.track(episode_observation(ep, f, scale, device)))
-        means.append(tracker.gaussians.means.cpu())
-        quats.append(tracker.gaussians.quats.cpu())
+    session = TrackingSession(
+        ep.intrinsics,
+        ep.world_from_camera,
+        config or TrackerConfig(),
+        scale,
+        voxel_size,
+        device=device,
+    )
+    stats, means, quats = [], [], []
+    for f in frames:
+        stats.append(session.step(episode_frame(ep, f), ep.ee_positions[f]))
+        means.append(session.gaussians.means.cpu())
+        quats.append(session.gaussians.quats.cpu())
         if progress:
             progress(f, stats[-1])
-    g = tracker.gaussians
+    g = session.gaussians
     return TrackedSequence(
         np.asarray(list(frames)),
         ep.times[list(frames)],

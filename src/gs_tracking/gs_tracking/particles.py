@@ -17,6 +17,15 @@ from gs_common.pointsets import farthest_point_sampling, knn
 from gs_tracking.anchors import Anchors
 
 
+def particle_anchors(means0, quats0, num: int = 150, min_spacing: float = 0.005) -> Anchors:
+    """Up to ``num`` farthest-point-sampled particles of first-frame Gaussians (means0
+    (N, 3) m, quats0 (N, 4) wxyz; tensors or arrays), at least ``min_spacing`` [m] apart,
+    anchored to their nearest Gaussians."""
+    m0 = torch.as_tensor(means0)
+    idx = farthest_point_sampling(m0.detach().cpu().numpy(), num, min_spacing=min_spacing or None)
+    return Anchors.attach(m0[idx], m0, torch.as_tensor(quats0))
+
+
 def particle_tracks(
     means: np.ndarray, quats: np.ndarray, num: int = 150, min_spacing: float = 0.005
 ) -> np.ndarray:
@@ -24,9 +33,7 @@ def particle_tracks(
 
     means (T, N, 3) m, quats (T, N, 4) wxyz of the tracked Gaussians.
     """
-    idx = farthest_point_sampling(means[0], num, min_spacing=min_spacing)
-    m0 = torch.as_tensor(means[0])
-    anchors = Anchors.attach(m0[idx], m0, torch.as_tensor(quats[0]))
+    anchors = particle_anchors(means[0], quats[0], num, min_spacing)
     return np.stack(
         [
             anchors.positions(torch.as_tensor(m), torch.as_tensor(q)).numpy()

@@ -102,3 +102,33 @@ def frame_slice(spec: str, num_frames: int) -> range:
 
 def as_numpy(x) -> np.ndarray:
     return x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def save_tracking_outputs(
+    seq: TrackedSequence,
+    ep,
+    source_episode: str,
+    settings: dict,
+    gaussians_path: str | os.PathLike,
+    trajectories_path: str | os.PathLike,
+    num_particles: int,
+) -> tuple[np.ndarray, int]:
+    """The two outputs of tracking an episode ``ep`` (gs_common.episode.Episode), as
+    ``gs-track`` and the offline pipeline write them: the tracked Gaussians
+    (``save_tracked``) and the control-particle trajectories (gs_common.episode format,
+    ``num_particles`` by FPS, motion outliers removed). Returns the particle trajectories
+    (T, N, 3) [m] and how many outliers were removed."""
+    from gs_common.episode import Trajectories, save_trajectories
+    from gs_tracking.particles import extract_particles
+
+    save_tracked(gaussians_path, seq, source_episode, settings)
+    points, removed = extract_particles(seq.means, seq.quats, num_particles)
+    idx = np.asarray(seq.frames)
+    dt = float(np.median(np.diff(seq.times))) if len(idx) > 1 else 0.0
+    save_trajectories(
+        trajectories_path,
+        Trajectories(
+            points, ep.ee_positions[idx].astype(np.float32), ep.pushes, seq.times, dt, "tracking"
+        ),
+    )
+    return points, removed

@@ -16,12 +16,12 @@ Gaussians are dropped.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from gs_render import render
-from gs_tracking.gaussians import GaussianSet
+from gs_render.gaussians import Gaussians
 from gs_tracking.image_losses import photometric_loss
 from gs_tracking.observation import Observation, RigTensors
 from gs_tracking.regularizers import (
@@ -58,6 +58,58 @@ class TrackerConfig:
     knn: int = 12
     lambda_w: float = 2000.0  # 1/m^2, neighbour weight exp(-lambda_w d^2)
     render_backend: str = "auto"
+    # --- multi-push robustness (see README "Multi-push episodes") ---
+    adaptive: bool = False  # iteration budget from the observed motion
+    static_iterations: int = 3  # budget when nothing moves (adaptive)
+    max_iterations: int = 30  # budget at motion >= motion_full (adaptive)
+    motion_static: float = 0.01  # silhouette change (fraction of object pixels) = static
+    motion_full: float = 0.10  # silhouette change that gets max_iterations
+    w_cloud: float = 0.0  # observed cloud -> nearest Gaussian [1/m], truncated at cloud_trunc
+    cloud_trunc: float = 0.02  # m
+    cloud_points: int = 1500  # observed points sampled per frame for the cloud term
+    w_pusher: float = 0.0  # penetration of Gaussians into the pusher cylinder [1/m]
+    pusher_radius: float = 0.012  # m, cylinder radius (gs_sim robot_xarm.PusherTool)
+    pusher_margin: float = 0.003  # m, added to the radius
+    pusher_height: float = 0.08  # m, cylinder length above the tip considered
+    pusher_init: bool = False  # resolve penetration of the moved pusher before optimizing
+
+
+#: Settings of the tracker before the multi-push work (fixed budget ``iterations``, image and
+#: depth terms only); ``gs-track-eval --compare-legacy`` tracks with them (and the run's
+#: ``iterations``) for a same-run comparison.
+LEGACY_SETTINGS = {
+    "min_iterations": 8,
+    "w_depth": 1.0,
+    "adaptive": False,
+    "static_iterations": 3,
+    "max_iterations": 30,
+    "motion_static": 0.01,
+    "motion_full": 0.10,
+    "w_cloud": 0.0,
+    "cloud_trunc": 0.02,
+    "cloud_points": 1500,
+    "w_pusher": 0.0,
+    "pusher_radius": 0.012,
+    "pusher_margin": 0.003,
+    "pusher_height": 0.08,
+    "pusher_init": False,
+}
+
+
+#: The multi-push options together (``--multipush`` of the CLI tools): adaptive budget,
+#: pusher contact (push-out + penetration penalty), observed-cloud term, stronger depth.
+MULTIPUSH_SETTINGS = {
+    "adaptive": True,
+    "pusher_init": True,
+    "w_pusher": 1000.0,
+    "w_cloud": 10.0,
+    "w_depth": 10.0,
+}
+
+
+def legacy_config(config: TrackerConfig | None = None) -> TrackerConfig:
+    """``config`` (default: the defaults) with the legacy tracker's settings."""
+    return replace(config or TrackerConfig(), **LEGACY_SETTINGS)
 
 
 @dataclass
@@ -65,6 +117,7 @@ class FrameStats:
     iterations: int
     loss: float
     seconds: float
+    motion: float = 0.0  # silhouette change since the previous frame (GaussianTracker.motion)
 
 
 @dataclass
@@ -75,9 +128,10 @@ class GaussianTracker:
     config: TrackerConfig = field(default_factory=TrackerConfig)
 
     def __post_init__(self) -> None:
-        self.gaussians: GaussianSet | None = None
+        self.gaussians: Gaussians | None = None
         self.graph: NeighbourGraph | None = None
         self._prev: tuple[torch.Tensor, torch.Tensor] | None = None  # (means, quats) at t-1
+        self._prev_obs: Observation | None = None
 
     # --- rendering and losses ---------------------------------------------------------------
     def _render(self, means, quats, scales, opacities, colors):
@@ -107,7 +161,7 @@ class GaussianTracker:
         return loss
 
     # --- first frame --------------------------------------------------------------------------
-    def initialize(self, gaussians: GaussianSet, obs: Observation) -> FrameStats:
+    def initialize(self, gaussians: Gaussians, obs: Observation) -> FrameStats:
         """Short fit of all attributes to the first frame, then prune low opacity."""
         start = time.perf_counter()
         g = gaussians.detach()
@@ -132,7 +186,7 @@ class GaussianTracker:
             loss = self._image_loss(out, obs)
             loss.backward()
             opt.step()
-        fitted = GaussianSet(
+        fitted = Gaussians(
             means.detach(),
             g.quats,
             log_scales.detach().exp(),
@@ -150,24 +204,90 @@ class GaussianTracker:
             self.gaussians.means, self.config.knn, self.config.lambda_w
         )
         self._prev = None
+        self._prev_obs = obs
         return FrameStats(
             self.config.first_frame_iterations, float(loss.detach()), time.perf_counter() - start
         )
 
     # --- later frames -------------------------------------------------------------------------
-    def track(self, obs: Observation) -> FrameStats:
-        """Optimize means and rotations for a new frame; updates ``self.gaussians``."""
+    def motion(self, obs: Observation) -> float:
+        """Fraction of object pixels whose silhouette changed since the last tracked frame
+        (robot pixels of either frame excluded); 1.0 without a previous frame."""
+        if self._prev_obs is None:
+            return 1.0
+        both = obs.valid * self._prev_obs.valid
+        changed = ((obs.object - self._prev_obs.object).abs() * both).sum()
+        return float(changed / (obs.object * both).sum().clamp_min(1.0))
+
+    def budget(self, motion: float, pusher_near: bool) -> int:
+        """Iterations for a frame: ``iterations`` without adaptation; else from
+        ``static_iterations`` (no motion) up to ``max_iterations`` (motion >= motion_full),
+        never below ``iterations`` while the pusher is at the object."""
+        c = self.config
+        if not c.adaptive:
+            return c.iterations
+        f = (motion - c.motion_static) / max(c.motion_full - c.motion_static, 1e-9)
+        n = c.static_iterations + (c.max_iterations - c.static_iterations) * min(max(f, 0.0), 1.0)
+        if pusher_near:
+            n = max(n, c.iterations)
+        return max(1, round(n))
+
+    def _pusher_near(self, means: torch.Tensor, tip: torch.Tensor | None) -> bool:
+        """Whether the tip is within 2 cm of a Gaussian (xy, beyond the cylinder) and not
+        more than 2 cm above it (a transit overhead does not count)."""
+        if tip is None:
+            return False
+        c = self.config
+        reach = c.pusher_radius + c.pusher_margin + 0.02
+        dxy = (means[:, :2] - tip[:2]).norm(dim=-1)
+        near = (dxy < reach) & (tip[2] < means[:, 2] + 0.02)
+        return bool(near.any())
+
+    def _penetration(self, means: torch.Tensor, tip: torch.Tensor) -> torch.Tensor:
+        """(N,) depth [m] by which each mean lies inside the pusher cylinder (0 outside)."""
+        c = self.config
+        dxy = (means[:, :2] - tip[:2]).norm(dim=-1)
+        inside_z = (means[:, 2] > tip[2] - c.pusher_margin) & (
+            means[:, 2] < tip[2] + c.pusher_height
+        )
+        return torch.relu(c.pusher_radius + c.pusher_margin - dxy) * inside_z.float()
+
+    def _push_out(self, means: torch.Tensor, tip: torch.Tensor) -> torch.Tensor:
+        """Means inside the pusher cylinder moved radially (xy) onto its surface."""
+        pen = self._penetration(means, tip)
+        if not bool((pen > 0).any()):
+            return means
+        d = means[:, :2] - tip[:2]
+        n = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+        out = means.clone()
+        out[:, :2] = out[:, :2] + n * pen[:, None]
+        return out
+
+    def track(self, obs: Observation, pusher_tip=None) -> FrameStats:
+        """Optimize means and rotations for a new frame; updates ``self.gaussians``.
+
+        pusher_tip: optional (3,) pusher tip position [m, world] at this frame (from the
+        robot state): used for the contact terms and the iteration budget.
+        """
         if self.gaussians is None:
             raise RuntimeError("call initialize() with the first frame before track()")
         c, g = self.config, self.gaussians
         start = time.perf_counter()
+        tip = None
+        if pusher_tip is not None:
+            tip = torch.as_tensor(pusher_tip, dtype=torch.float32, device=g.means.device)
         mu_t, q_t = g.means, g.quats
         if self._prev is not None:  # constant-velocity initialization
             mu_init = mu_t + (mu_t - self._prev[0])
             q_init = q_t + (q_t - self._prev[1])
         else:
             mu_init, q_init = mu_t, q_t
+        if tip is not None and c.pusher_init:
+            mu_init = self._push_out(mu_init, tip)
         q_init = q_init / q_init.norm(dim=-1, keepdim=True)
+        motion = self.motion(obs)
+        budget = self.budget(motion, self._pusher_near(mu_t, tip))
+        cloud = self.observed_cloud(obs) if c.w_cloud > 0 else None
         means = mu_init.clone().requires_grad_(True)
         quats = q_init.clone().requires_grad_(True)
         opt = torch.optim.Adam(
@@ -175,7 +295,7 @@ class GaussianTracker:
         )
         history: list[float] = []
         it = 0
-        for it in range(1, c.iterations + 1):
+        for it in range(1, budget + 1):
             opt.zero_grad(set_to_none=True)
             qn = quats / quats.norm(dim=-1, keepdim=True)
             out = self._render(means, qn, g.scales, g.opacities, g.colors)
@@ -185,14 +305,40 @@ class GaussianTracker:
                 + c.w_rot * rotation_loss(self.graph, qn, q_t)
                 + c.w_iso * isometry_loss(self.graph, means)
             )
+            if cloud is not None and len(cloud):
+                d = torch.cdist(cloud, means).min(dim=1).values
+                loss = loss + c.w_cloud * d.clamp_max(c.cloud_trunc).mean()
+            if tip is not None and c.w_pusher > 0:
+                loss = loss + c.w_pusher * self._penetration(means, tip).mean()
             loss.backward()
             opt.step()
             history.append(float(loss.detach()))
-            if it >= max(c.min_iterations, c.early_stop_window + 1):
+            if it >= max(min(c.min_iterations, budget), c.early_stop_window + 1):
                 old = history[-c.early_stop_window - 1]
                 if old - history[-1] < c.early_stop_rel * abs(old):
                     break
         self._prev = (mu_t, q_t)
+        self._prev_obs = obs
         q_new = quats.detach() / quats.detach().norm(dim=-1, keepdim=True)
-        self.gaussians = GaussianSet(means.detach(), q_new, g.scales, g.opacities, g.colors)
-        return FrameStats(it, history[-1], time.perf_counter() - start)
+        self.gaussians = Gaussians(means.detach(), q_new, g.scales, g.opacities, g.colors)
+        return FrameStats(it, history[-1], time.perf_counter() - start, motion)
+
+    def observed_cloud(self, obs: Observation) -> torch.Tensor:
+        """(M, 3) world points [m] of the object pixels with depth (robot pixels excluded)
+        at the tracking resolution, at most ``cloud_points`` of them (evenly strided)."""
+        rig = self.rig
+        keep = (obs.object * obs.valid > 0) & (obs.depth > 0)
+        cam, v, u = torch.nonzero(keep, as_tuple=True)
+        z = obs.depth[cam, v, u]
+        k = rig.Ks[cam]
+        x = (u.float() - k[:, 0, 2]) / k[:, 0, 0] * z
+        y = (v.float() - k[:, 1, 2]) / k[:, 1, 1] * z
+        pts = torch.stack([x, y, z], -1)
+        world_from_cam = torch.linalg.inv(rig.viewmats)[cam]
+        world = (
+            torch.einsum("mij,mj->mi", world_from_cam[:, :3, :3], pts) + world_from_cam[:, :3, 3]
+        )
+        if len(world) > self.config.cloud_points:
+            idx = torch.linspace(0, len(world) - 1, self.config.cloud_points, device=world.device)
+            world = world[idx.long()]
+        return world

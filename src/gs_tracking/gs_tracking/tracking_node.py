@@ -1,6 +1,7 @@
 """Online tracking node: tracks the object in the live camera streams.
 
-Subscribes to ``cameras/rig`` (latched), and per camera ``color/image_raw``,
+Subscribes to ``cameras/rig`` (latched), ``robot/ee_pose`` (pusher tip, for the tracker's
+contact terms; optional), and per camera ``color/image_raw``,
 ``depth/image_raw``, ``object_mask`` and ``robot_mask`` (mono8, from segmentation or the
 simulator). The first complete frame initializes the Gaussians; every later one is tracked
 on a worker thread at the rate the machine sustains: frames that arrive while the tracker
@@ -16,13 +17,13 @@ import threading
 
 import numpy as np
 import rclpy
+from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
 from gs_common.camera import CameraIntrinsics
 from gs_common.device import DEVICE_CHOICES, resolve_device
 from gs_common.image import ImageFormatError
-from gs_common.pointsets import farthest_point_sampling
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
@@ -30,12 +31,10 @@ from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import CameraRig
-from gs_tracking.anchors import Anchors
-from gs_tracking.frame_sync import FrameSync
-from gs_tracking.fusion import EmptyCloudError, fuse_views
-from gs_tracking.gaussians import gaussians_from_cloud
-from gs_tracking.observation import Observation, RigTensors
-from gs_tracking.tracker import GaussianTracker, TrackerConfig
+from gs_tracking.frame_sync import FrameSync, StampError
+from gs_tracking.fusion import EmptyCloudError
+from gs_tracking.session import FrameImages, TrackingSession
+from gs_tracking.tracker import TrackerConfig
 
 STREAMS = ("color", "depth", "object_mask", "robot_mask")
 
@@ -78,13 +77,14 @@ class TrackingNode(Node):
         self.pub_particles = self.create_publisher(PointCloud2, "tracking/particles", SENSOR_QOS)
         self.sync: FrameSync | None = None
         self.rig: tuple[list[str], list[CameraIntrinsics], np.ndarray] | None = None
-        self.tracker: GaussianTracker | None = None
-        self.anchors: Anchors | None = None
+        self.session: TrackingSession | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.tracked = 0
         self.rejected = 0
+        self.pusher_tip: np.ndarray | None = None  # (3,) m, world, from robot/ee_pose
         self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
+        self.create_subscription(PoseStamped, "robot/ee_pose", self.on_ee_pose, SENSOR_QOS)
         self._worker = threading.Thread(target=self._work, name="tracking", daemon=True)
         self._worker.start()
         self.create_timer(self.params["report_period"], self.report)
@@ -101,20 +101,38 @@ class TrackingNode(Node):
             return
         self.rig = (names, intr, poses)
         self.sync = FrameSync(names, STREAMS)
-        for cam in names:
+        subs = [
+            self.create_subscription(
+                Image,
+                f"cameras/{cam}/{topic}",
+                lambda m, c=cam, s=stream: self.on_image(m, c, s),
+                SENSOR_QOS,
+            )
+            for cam in names
             for stream, topic in (
                 ("color", "color/image_raw"),
                 ("depth", "depth/image_raw"),
                 ("object_mask", "object_mask"),
                 ("robot_mask", "robot_mask"),
-            ):
-                self.create_subscription(
-                    Image,
-                    f"cameras/{cam}/{topic}",
-                    lambda m, c=cam, s=stream: self.on_image(m, c, s),
-                    SENSOR_QOS,
-                )
+            )
+        ]
         self.get_logger().info(f"rig received: cameras {names}")
+        oracle = sorted(s.topic_name for s in subs if "ground_truth" in s.topic_name)
+        if oracle:  # oracle_masks:=true remaps the mask inputs to the simulator's
+            self.get_logger().warn(f"ORACLE: tracking reads ground-truth masks {oracle}")
+
+    def on_ee_pose(self, msg: PoseStamped) -> None:
+        """Pusher tip position for the tracker's contact terms (world frame only)."""
+        p = msg.pose.position
+        tip = np.array([p.x, p.y, p.z], np.float64)
+        if msg.header.frame_id not in ("world", "") or not np.isfinite(tip).all():
+            self.rejected += 1
+            self.get_logger().warn(
+                f"dropping robot/ee_pose: frame_id '{msg.header.frame_id}', position {tip}",
+                throttle_duration_sec=5.0,
+            )
+            return
+        self.pusher_tip = tip
 
     def on_image(self, msg: Image, cam: str, stream: str) -> None:
         try:
@@ -128,14 +146,21 @@ class TrackingNode(Node):
                     raise ImageFormatError(f"colour must be rgb8 or bgr8, got '{msg.encoding}'")
                 if msg.encoding == "bgr8":
                     data = data[..., ::-1]
-        except ImageFormatError as exc:
+            intr = self.rig[1][self.rig[0].index(cam)]
+            if data.shape[:2] != (intr.height, intr.width):
+                raise ImageFormatError(
+                    f"{stream} size (height, width) = {data.shape[:2]} differs from the "
+                    f"rig's ({intr.height}, {intr.width})"
+                )
+            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            done = self.sync.add(stamp, cam, stream, data, self.get_clock().now().nanoseconds)
+        except (ImageFormatError, StampError) as exc:
             self.rejected += 1
             self.get_logger().warn(
                 f"dropping cameras/{cam} {stream}: {exc}", throttle_duration_sec=5.0
             )
             return
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        if self.sync.add(stamp, cam, stream, data):
+        if done:
             self._wake.set()
 
     # --- worker --------------------------------------------------------------------------------
@@ -157,38 +182,38 @@ class TrackingNode(Node):
     def _process(self, stamp_ns: int, images: dict) -> None:
         names, intr, poses = self.rig
         p = self.params
-        color = [images[(c, "color")] for c in names]
-        depth = [images[(c, "depth")] for c in names]
-        obj = [images[(c, "object_mask")] > 0 for c in names]
-        robot = [images[(c, "robot_mask")] > 0 for c in names]
-        obs = Observation.from_arrays(color, obj, robot, depth, p["scale"], self.device)
-        if self.tracker is None:
-            masks = [o & ~r for o, r in zip(obj, robot)]
-            pts, cols = fuse_views(depth, masks, intr, poses, color, p["voxel_size"])
-            rig = RigTensors.from_rig(intr, poses, p["scale"], self.device)
-            tracker = GaussianTracker(
-                rig,
+        frame = FrameImages(
+            [images[(c, "color")] for c in names],
+            [images[(c, "depth")] for c in names],
+            [images[(c, "object_mask")] > 0 for c in names],
+            [images[(c, "robot_mask")] > 0 for c in names],
+        )
+        if self.session is None:
+            session = TrackingSession(
+                intr,
+                poses,
                 TrackerConfig(
                     iterations=p["iterations"], first_frame_iterations=p["first_frame_iterations"]
                 ),
+                p["scale"],
+                p["voxel_size"],
+                p["particles"],
+                p["particle_spacing"],
+                self.device,
             )
-            stats = tracker.initialize(gaussians_from_cloud(pts, cols, device=self.device), obs)
-            g = tracker.gaussians
-            idx = farthest_point_sampling(
-                g.means.cpu().numpy(), p["particles"], min_spacing=p["particle_spacing"] or None
-            )
-            self.anchors = Anchors.attach(g.means[idx], g.means, g.quats)
-            self.tracker = tracker
+            stats = session.step(frame)
+            self.session = session
             self.get_logger().info(
-                f"initialized {len(g)} Gaussians, {len(idx)} particles in {stats.seconds:.1f} s"
+                f"initialized {len(session.gaussians)} Gaussians, "
+                f"{len(session.anchors.index)} particles in {stats.seconds:.1f} s"
             )
         else:
-            self.tracker.track(obs)
+            self.session.step(frame, self.pusher_tip)
         self.tracked += 1
-        g = self.tracker.gaussians
         stamp = rclpy.time.Time(nanoseconds=stamp_ns).to_msg()
-        self.pub_gaussians.publish(gaussians_to_cloud(g.to_columns(), "world", stamp))
-        particles = self.anchors.positions(g.means, g.quats).detach().cpu().numpy()
+        columns = self.session.gaussians.to_columns()
+        self.pub_gaussians.publish(gaussians_to_cloud(columns, "world", stamp))
+        particles = self.session.particle_positions()
         self.pub_particles.publish(xyz_to_cloud(particles, "world", stamp))
 
     def report(self) -> None:

@@ -60,3 +60,25 @@ def test_gs_track_rejects_bad_arguments(episode, tmp_path, capsys):
     assert "--scale must be in" in capsys.readouterr().err
     assert track_main([str(episode), "--out", str(tmp_path), "--frames", "5:6"]) == 2
     assert "selects 1 frames" in capsys.readouterr().err
+
+
+def test_gs_track_eval_compares_current_and_legacy_tracker_in_one_run(episode, tmp_path, capsys):
+    import json
+
+    from gs_tracking.evaluate import main as eval_main
+
+    args = [str(episode), "--out", str(tmp_path), "--frames", "0:4", "--iterations", "2"]
+    args += ["--first-frame-iterations", "5", "--scale", "1.0", "--compare-legacy", "--multipush"]
+    assert eval_main(args) == 0
+    report = json.loads((tmp_path / "tracking_report.json").read_text())
+    methods = report["results"]["rope"]
+    assert set(methods) == {"gaussians", "gaussians_legacy", "nn_baseline"}
+    assert set(report["seconds_per_frame"]) == {"gaussians", "gaussians_legacy"}
+    assert report["iterations_per_frame"]["gaussians_legacy"] == 2  # --iterations is kept
+    assert report["settings"]["adaptive"] and report["settings"]["w_pusher"] > 0
+    for m in methods.values():
+        assert np.isfinite(m["summary"]["3d_mte_mm"])
+    assert "gaussians_legacy" in capsys.readouterr().out
+    # a second run reuses both tracked files
+    assert eval_main(args) == 0
+    assert "tracked 4 frames" not in capsys.readouterr().out
