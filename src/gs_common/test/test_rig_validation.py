@@ -44,6 +44,8 @@ def _bad(field):
         msg.world_from_camera[0].position.y = float("nan")
     elif field == "zero_quat":
         msg.world_from_camera[1].orientation.w = 0.0
+    elif field == "far_pose":
+        msg.world_from_camera[1].position.z = 1e308
     elif field == "depth_scale":
         msg.depth_scale = [0.001]
     elif field == "k":
@@ -58,6 +60,7 @@ def _bad(field):
         ("duplicate", "duplicates"),
         ("nan_pose", "world_from_camera[0] has non-finite"),
         ("zero_quat", "world_from_camera[1].orientation has norm 0"),
+        ("far_pose", "world_from_camera[1].position [0.1, 0.0, 1e+308] is more than 100 m"),
         ("depth_scale", "depth_scale has 1 values for 2 cameras"),
         ("k", "color_info[0].k"),
     ],

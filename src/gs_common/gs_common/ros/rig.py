@@ -10,14 +10,19 @@ from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import make_transform, quat_to_matrix
 from gs_common.ros.camera_info import camera_info_to_intrinsics
 
+# A workcell camera is metres from the table; a rig placing one farther is corrupt (a
+# finite 1e308 m became inf in the float32 view matrices and black renders, #11).
+MAX_CAMERA_DISTANCE_M = 100.0
+
 
 def rig_from_msg(msg) -> tuple[list[str], list[CameraIntrinsics], np.ndarray]:
     """(names, intrinsics, world_from_camera (C, 4, 4)) of a CameraRig message.
 
     Raises ValueError naming the field and value: empty rig, list lengths that differ
     (``depth_scale`` may be empty), camera names that cannot be part of a topic name,
-    non-finite or non-positive intrinsics / depth scales, non-finite poses, quaternions
-    that are not unit length (1e-3), distorted cameras.
+    non-finite or non-positive intrinsics / depth scales, non-finite poses, cameras more
+    than MAX_CAMERA_DISTANCE_M from the world origin, quaternions that are not unit length
+    (1e-3), distorted cameras.
     """
     n = len(msg.names)
     if n == 0 or n != len(msg.world_from_camera) or n != len(msg.color_info):
@@ -52,6 +57,11 @@ def rig_from_msg(msg) -> tuple[list[str], list[CameraIntrinsics], np.ndarray]:
         t = np.array([p.position.x, p.position.y, p.position.z])
         if not (np.isfinite(q).all() and np.isfinite(t).all()):
             raise ValueError(f"world_from_camera[{i}] has non-finite values: {p}")
+        if float(np.linalg.norm(t)) > MAX_CAMERA_DISTANCE_M:
+            raise ValueError(
+                f"world_from_camera[{i}].position {t.tolist()} is more than "
+                f"{MAX_CAMERA_DISTANCE_M:g} m from the world origin"
+            )
         norm = float(np.linalg.norm(q))
         if abs(norm - 1.0) > 1e-3:
             raise ValueError(
