@@ -1,7 +1,7 @@
 """launch_testing test of `ros2 launch gs_dynamics planning.launch.py` (the installed file).
 
 Run by test/test_planning_launch.py with the `launch_test` command. The planning stack
-(sim, tracking, dynamics, planner; oracle_state:=true so that a plan does not wait for
+(every node config/stacks.yaml starts; oracle_state:=true so that a plan does not wait for
 tracking's first frame) comes up under launch; the tests check that every node is up,
 that the contract topics from the simulator flow, that tracking received the camera rig,
 and that `planner/plan` answers a goal (accept, feedback, cancel, result). After launch's
@@ -26,10 +26,12 @@ from sensor_msgs.msg import CameraInfo, Image, JointState
 
 import launch
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
+from gs_dynamics.stacks import resolve
 from gs_dynamics_interfaces.action import Plan
 from gs_dynamics_interfaces.msg import CameraRig
 
-NODES = ["sim", "tracking", "dynamics", "planner"]
+# the nodes config/stacks.yaml starts for the planning stack (follows the stack as it grows)
+NODES = [n.name for n in resolve("planning", {"oracle_state": "true", "use_gpu": "false"})]
 TOPICS = [
     ("cameras/cam0/color/image_raw", Image, SENSOR_QOS),
     ("cameras/cam0/depth/image_raw", Image, SENSOR_QOS),
@@ -78,7 +80,7 @@ class TestPlanningStack(unittest.TestCase):
         return predicate()
 
     def test_1_nodes_up_and_ready(self, proc_output):
-        for text in ("sim ready", "tracking ready", "dynamics ready", "planner ready"):
+        for text in (f"{name} ready" for name in NODES):
             proc_output.assertWaitFor(text, timeout=120)
         proc_output.assertWaitFor("rig received", timeout=60)  # tracking subscribed
         names = lambda: set(self.node.get_node_names())  # noqa: E731
