@@ -134,11 +134,13 @@ class RobotModelNode(Node):
         self._render_group = MutuallyExclusiveCallbackGroup()
         self.create_subscription(JointState, "robot/joint_states", self._on_joints, SENSOR_QOS)
         self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
+        # same group as mask rendering: an estimate (seconds of gradient steps) runs alone,
+        # masks pause meanwhile (camera frames are skipped) instead of both crawling
         self.create_service(
             EstimateRobotPose,
             "robot_model/estimate_pose",
             self._on_estimate,
-            callback_group=MutuallyExclusiveCallbackGroup(),
+            callback_group=self._render_group,
         )
         self.masks_published = 0
         self.get_logger().info(
