@@ -148,8 +148,10 @@ def run_bench(
     checkpoint: str = "",
     images: bool = False,
     log=print,
+    progress: bool = True,
 ) -> dict:
-    """Run every planner on every seed (seed-major order), write results and plots."""
+    """Run every planner on every seed (seed-major order), write results and plots; a
+    progress bar with ETA (``progress``) or one ``log`` line per episode."""
     out.mkdir(parents=True, exist_ok=True)
     model = PushModel(checkpoint, device)
     objs = {p: make_planner(p, model, cost, mppi) for p in planners}
@@ -172,13 +174,17 @@ def run_bench(
         "device": str(model.device),
         "machine": f"{platform.machine()} {platform.system()}",
     }
+    from tqdm import tqdm
+
     results: list[EpisodeResult] = []
     t0 = time.monotonic()
+    bar = tqdm(total=len(seeds) * len(planners), unit="episode", desc=task, disable=not progress)
     for seed in seeds:
         for p in planners:
             r = run_episode(objs[p], seed, episode, task)
             results.append(r)
-            log(
+            bar.update(1)
+            (bar.write if progress else log)(
                 f"seed {seed} {p:>12}: error {r.errors[0] * 1000:5.1f} -> "
                 f"{r.errors[-1] * 1000:5.1f} mm in {len(r.pushes)} pushes "
                 f"({'success' if r.errors[-1] <= threshold else 'failure'}), decision "
@@ -193,6 +199,7 @@ def run_bench(
                     f"{p} seed {seed}: {r.errors[-1] * 1000:.1f} mm after {len(r.pushes)} pushes",
                 )
         _write(out, meta, results, planners, threshold, episode.max_pushes, time.monotonic() - t0)
+    bar.close()
     summary = _write(
         out, meta, results, planners, threshold, episode.max_pushes, time.monotonic() - t0
     )

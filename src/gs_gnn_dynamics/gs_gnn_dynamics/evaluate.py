@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from gs_common.pointsets import earth_movers_distance
 from gs_gnn_dynamics.data import episode_files, load_segments, make_windows
@@ -110,7 +111,7 @@ def evaluate(
                         earth_movers_distance(pn[i, t][mn[i]], gn[i, t][mn[i]])
                         for t in range(1, horizon + 1)
                     ]
-                    for i in range(len(pn))
+                    for i in tqdm(range(len(pn)), desc=f"EMD {name}", unit="window", leave=False)
                 ]
             )
             res["emd"] = e.mean(0).tolist()

@@ -2,7 +2,7 @@
 
 Output directory: ``model.{safetensors,json}`` (best validation), ``last.{...}`` (latest
 epoch), ``train_state.{safetensors,json}`` (optimizer moments, RNG, epoch: resume with
-``--resume``), ``log.jsonl`` (one line per epoch).
+``--resume``), ``log.jsonl`` (one line per epoch) and ``loss.png`` (its loss curves).
 """
 
 from __future__ import annotations
@@ -242,4 +242,27 @@ def train(
             f"epoch {epoch + 1}: train loss {rec['train_loss']:.4f}, val mse {val:.4f} "
             f"(cm^2 per particle-step), {rec['elapsed_s']} s"
         )
+    plot_losses(out / "log.jsonl", out / "loss.png")
     return {"best_val": best, "epochs": history, "out": str(out)}
+
+
+def plot_losses(log_jsonl: Path, png: Path) -> None:
+    """Training and validation loss per epoch (from the training log) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = [json.loads(line) for line in log_jsonl.read_text().splitlines() if line.strip()]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    epochs = [r["epoch"] for r in recs]
+    ax.plot(epochs, [r["train_loss"] for r in recs], "o-", label="train loss")
+    ax.plot(epochs, [r["val_mse"] for r in recs], "s-", label="validation rollout MSE")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss [cm$^2$ per particle-step]")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)

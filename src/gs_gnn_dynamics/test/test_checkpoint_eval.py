@@ -40,6 +40,7 @@ def test_train_cli_core_resumes_and_eval_reports(tmp_path):
     )
     train(data, tmp_path / "run", cfg, opts, log=lambda *_: None)
     lines = (tmp_path / "run/log.jsonl").read_text().splitlines()
+    assert (tmp_path / "run/loss.png").stat().st_size > 0  # the loss curves next to the log
     assert len(lines) == 2
     opts.epochs = 3
     summary = train(data, tmp_path / "run", cfg, opts, resume=True, log=lambda *_: None)

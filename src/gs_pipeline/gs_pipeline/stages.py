@@ -11,7 +11,6 @@ what it writes, and every output of that stage (and everything downstream) is re
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -121,31 +120,8 @@ def train(inputs: list[str], settings: dict, out_dir: Path) -> dict:
     summary = train_model(data, out_dir, cfg, opts, log=lines.append)
     for name in ("last.safetensors", "last.json", "train_state.safetensors", "train_state.json"):
         (out_dir / name).unlink(missing_ok=True)  # resume state: not part of a finished model
-    (out_dir / "train.log").write_text("\n".join(lines) + "\n")
-    plot_losses(out_dir / "log.jsonl", out_dir / "loss.png")
+    (out_dir / "train.log").write_text("\n".join(lines) + "\n")  # train() wrote loss.png
     return {"best_val": summary["best_val"], "epochs": len(summary["epochs"])}
-
-
-def plot_losses(log_jsonl: Path, png: Path) -> None:
-    """Training and validation loss per epoch (from the training log) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    recs = [json.loads(line) for line in log_jsonl.read_text().splitlines() if line.strip()]
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    epochs = [r["epoch"] for r in recs]
-    ax.plot(epochs, [r["train_loss"] for r in recs], "o-", label="train loss")
-    ax.plot(epochs, [r["val_mse"] for r in recs], "s-", label="validation rollout MSE")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss [cm$^2$ per particle-step]")
-    ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
 
 
 def evaluate(checkpoint: str, episodes: list[str], settings: dict, out_dir: Path) -> dict:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from gs_common.episode import load_episode
 from gs_tracking.anchors import Anchors
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         trackers.append(("gaussians_legacy", legacy_config(config), ".legacy"))
     if args.jobs > 1:
         _track_in_parallel(args, trackers, tracked_dir)
-    for path in args.episodes:
+    for path in tqdm(args.episodes, desc="gs-track-eval", unit="episode"):
         try:
             ep = load_episode(path)
             frames = frame_slice(args.frames, ep.num_frames)
