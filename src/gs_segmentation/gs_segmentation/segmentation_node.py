@@ -244,7 +244,7 @@ class SegmentationNode(Node):
         robot = [self._robot_mask(c, stamp_ns) for c in names] if source in ROBOT_TOPICS else None
         if robot is not None and any(r is None for r in robot):
             missing = [c for c, r in zip(names, robot) if r is None]
-            topic = ROBOT_TOPICS[source]
+            topic = ROBOT_TOPICS[source].replace("{cam}", "<cam>")  # the template, for the log
             if self.params["wait_for_robot_masks"]:
                 self.skipped_no_robot += 1
                 self.get_logger().warn(
