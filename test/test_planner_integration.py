@@ -289,6 +289,10 @@ def test_cancel_ends_after_the_push_has_stopped(process_manager, rclpy_node):
         planner.wait_for_output("planner ready", timeout=90)
         ac = ActionClient(t.node, Plan, "/iso/planner/plan")
         assert t.spin_until(ac.server_is_ready, 30), "planner/plan not available"
+        # server_is_ready means the client has discovered the server's services; give the
+        # server a moment to discover the client's reply readers too (a goal response sent
+        # before that is lost: DDS discovery, not the planner; seen once on an idle machine)
+        t.spin_until(lambda: False, 2.0)
         goal = Plan.Goal(target_preset="translate", preset_x=0.05, execute=True, tolerance=1e-4)
         h = t.wait_future(ac.send_goal_async(goal), 30)
         assert h.accepted
