@@ -45,6 +45,8 @@ def process_manager(ros_environment, tmp_path):
 class TestNode:
     """An rclpy context + node in the test process, on the test's domain."""
 
+    __test__ = False  # a helper, not a test class (modules import it)
+
     def __init__(self, name: str, domain_id: int):
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
