@@ -153,7 +153,7 @@ def test_sim_record_replay_round_trip_and_offline_pipeline(process_manager, tmp_
     first = tmp_path / "sim_rec.mcap"
     rec = process_manager.start_python(
         "record1", "gs_capture.record_node", "--ros-args",
-        "-p", f"output:={first}", "-p", "duration:=5.0",
+        "-p", f"output:={first}", "-p", "duration:=2.5",
     )  # fmt: skip
     rec.wait_for_output("episode complete", timeout=90)
     assert rec.proc.wait(timeout=30) == 0
