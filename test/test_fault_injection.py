@@ -68,8 +68,8 @@ def stack(tmp_path_factory):
     proc = manager.start("gs-stack", ["gs-stack", "planning", "oracle_state:=true"])
     node = None
     try:
-        for text in ("sim ready", "tracking ready", "dynamics ready", "planner ready"):
-            proc.wait_for_output(re.escape(text), timeout=180)
+        for name in NODES:  # every node constructed (one still starting ignores faults)
+            proc.wait_for_output(re.escape(f"{name} ready"), timeout=180)
         pids = {
             name: int(pid)
             for name, pid in re.findall(r"started node '(\w+)' \(pid (\d+)\)", proc.output())
