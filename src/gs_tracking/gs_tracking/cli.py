@@ -7,6 +7,7 @@ gs-track data/rope/*.mcap --out tracked/rope --iterations 20 --scale 0.5 --frame
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,13 @@ def add_tracker_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--voxel", type=float, default=0.004, help="voxel size [m] of the fused first-frame cloud"
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one TrackerConfig setting (repeatable), e.g. --set velocity=0.5",
+    )
 
 
 def tracker_config(args: argparse.Namespace) -> TrackerConfig:
@@ -54,10 +62,34 @@ def tracker_config(args: argparse.Namespace) -> TrackerConfig:
         )
     if not 0.05 <= args.scale <= 1.0:
         raise ValueError(f"--scale must be in [0.05, 1], got {args.scale}")
-    extra = MULTIPUSH_SETTINGS if getattr(args, "multipush", False) else {}
+    extra = dict(MULTIPUSH_SETTINGS) if getattr(args, "multipush", False) else {}
+    extra.update(parse_overrides(getattr(args, "set", [])))
     return TrackerConfig(
         iterations=args.iterations, first_frame_iterations=args.first_frame_iterations, **extra
     )
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """``["velocity=0.5", "adaptive=true"]`` -> typed TrackerConfig overrides; an unknown
+    key or a value of the wrong type is a ValueError naming it."""
+    fields = {f.name: f for f in dataclasses.fields(TrackerConfig)}
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or key not in fields:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE with KEY one of {sorted(fields)}")
+        kind = type(getattr(TrackerConfig(), key))
+        try:
+            if kind is bool:
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError
+                value = text.lower() in ("true", "1")
+            else:
+                value = kind(text)
+        except ValueError:
+            raise ValueError(f"--set {key}: {text!r} is not a {kind.__name__}") from None
+        out[key] = value
+    return out
 
 
 def tracker_settings(config: TrackerConfig, args: argparse.Namespace) -> dict:

@@ -59,7 +59,7 @@ class TrackerConfig:
     lambda_w: float = 2000.0  # 1/m^2, neighbour weight exp(-lambda_w d^2)
     render_backend: str = "auto"
     # --- multi-push robustness (see README "Multi-push episodes") ---
-    adaptive: bool = False  # iteration budget from the observed motion
+    adaptive: bool = True  # iteration budget from the observed motion
     static_iterations: int = 3  # budget when nothing moves (adaptive)
     max_iterations: int = 30  # budget at motion >= motion_full (adaptive)
     motion_static: float = 0.01  # silhouette change (fraction of object pixels) = static
@@ -72,6 +72,10 @@ class TrackerConfig:
     pusher_margin: float = 0.003  # m, added to the radius
     pusher_height: float = 0.08  # m, cylinder length above the tip considered
     pusher_init: bool = False  # resolve penetration of the moved pusher before optimizing
+    velocity: float = 1.0  # initialization: previous means + velocity x last frame's motion
+    # no velocity when the silhouette changed less than this (fraction of object pixels):
+    # without it Gaussians keep sliding along a thin object after a push ends
+    velocity_gate: float = 0.01
 
 
 #: Settings of the tracker before the multi-push work (fixed budget ``iterations``, image and
@@ -93,6 +97,8 @@ LEGACY_SETTINGS = {
     "pusher_margin": 0.003,
     "pusher_height": 0.08,
     "pusher_init": False,
+    "velocity": 1.0,
+    "velocity_gate": 0.0,
 }
 
 
@@ -277,15 +283,16 @@ class GaussianTracker:
         if pusher_tip is not None:
             tip = torch.as_tensor(pusher_tip, dtype=torch.float32, device=g.means.device)
         mu_t, q_t = g.means, g.quats
-        if self._prev is not None:  # constant-velocity initialization
-            mu_init = mu_t + (mu_t - self._prev[0])
-            q_init = q_t + (q_t - self._prev[1])
+        motion = self.motion(obs)
+        moving = motion >= c.velocity_gate
+        if self._prev is not None and c.velocity > 0 and moving:  # (damped) constant velocity
+            mu_init = mu_t + c.velocity * (mu_t - self._prev[0])
+            q_init = q_t + c.velocity * (q_t - self._prev[1])
         else:
             mu_init, q_init = mu_t, q_t
         if tip is not None and c.pusher_init:
             mu_init = self._push_out(mu_init, tip)
         q_init = q_init / q_init.norm(dim=-1, keepdim=True)
-        motion = self.motion(obs)
         budget = self.budget(motion, self._pusher_near(mu_t, tip))
         cloud = self.observed_cloud(obs) if c.w_cloud > 0 else None
         means = mu_init.clone().requires_grad_(True)

@@ -82,3 +82,19 @@ def test_gs_track_eval_compares_current_and_legacy_tracker_in_one_run(episode, t
     # a second run reuses both tracked files
     assert eval_main(args) == 0
     assert "tracked 4 frames" not in capsys.readouterr().out
+
+
+def test_tracker_overrides_are_typed_and_checked():
+    from gs_tracking.cli import parse_overrides
+
+    assert parse_overrides(["velocity=0.5", "adaptive=false", "max_iterations=40"]) == {
+        "velocity": 0.5,
+        "adaptive": False,
+        "max_iterations": 40,
+    }
+    with pytest.raises(ValueError, match="'velocty=1'.*KEY one of"):
+        parse_overrides(["velocty=1"])
+    with pytest.raises(ValueError, match="adaptive: 'maybe' is not a bool"):
+        parse_overrides(["adaptive=maybe"])
+    with pytest.raises(ValueError, match="max_iterations: '2.5' is not a int"):
+        parse_overrides(["max_iterations=2.5"])

@@ -38,9 +38,9 @@ def test_budget_follows_the_observed_motion_and_the_pusher():
     assert tr.budget(0.0, pusher_near=False) == 2
     assert tr.budget(0.0, pusher_near=True) == 10
     assert tr.budget(1.0, pusher_near=False) == 20
-    assert TrackerConfig(iterations=7).iterations == GaussianTracker(
-        tr.rig, TrackerConfig(iterations=7)
-    ).budget(1.0, True)
+    fixed = TrackerConfig(iterations=7, adaptive=False)  # the fixed budget of the legacy tracker
+    assert GaussianTracker(tr.rig, fixed).budget(1.0, True) == 7
+    assert GaussianTracker(tr.rig, fixed).budget(0.0, False) == 7
 
 
 def test_pusher_pushes_gaussians_out_of_its_cylinder():
@@ -73,3 +73,45 @@ def test_observed_cloud_back_projects_object_pixels_to_the_world():
     assert float(cloud[:, 0].min()) >= (12 - 19.5) / 50 * 0.4 - 1e-6
     assert float(cloud[:, 0].max()) <= (19 - 19.5) / 50 * 0.4 + 1e-6
     assert float(cloud[:, 1].abs().max()) <= 5.5 / 50 * 0.4 + 1e-6
+
+
+def _square_tracker(**overrides):
+    """A tracker on the test rig whose Gaussians sit on a 4 x 4 grid at z = 0.1 m, with a
+    previous frame 5 mm to the -x side (i.e. last frame's velocity is +5 mm in x)."""
+    from gs_render import Gaussians
+    from gs_tracking.regularizers import NeighbourGraph
+
+    intr, pose = _rig()
+    cfg = TrackerConfig(lr_means=1e-9, lr_quats=1e-9, **overrides)
+    tr = GaussianTracker(RigTensors.from_rig(intr, pose), cfg)
+    xy = torch.stack(
+        torch.meshgrid(
+            torch.linspace(-0.02, 0.02, 4), torch.linspace(-0.02, 0.02, 4), indexing="ij"
+        ),
+        -1,
+    ).reshape(-1, 2)
+    means = torch.cat([xy, torch.full((16, 1), 0.1)], 1)
+    quats = torch.tensor([[1.0, 0.0, 0.0, 0.0]]).repeat(16, 1)
+    tr.gaussians = Gaussians(
+        means, quats, torch.full((16, 3), 0.005), torch.full((16,), 0.9), torch.full((16, 3), 0.5)
+    )
+    tr.graph = NeighbourGraph.build(means, cfg.knn, cfg.lambda_w)
+    tr._prev = (means - torch.tensor([0.005, 0.0, 0.0]), quats)
+    return tr, means
+
+
+def test_velocity_is_not_extrapolated_while_the_silhouette_is_static():
+    mask = np.zeros((30, 40), bool)
+    mask[10:20, 10:20] = True
+    for gate, expected_shift in ((0.01, 0.0), (0.0, 0.005)):
+        tr, means = _square_tracker(velocity_gate=gate, adaptive=False, iterations=1)
+        tr._prev_obs = _obs(mask)
+        tr.track(_obs(mask))  # the same silhouette as the previous frame: static
+        shift = (tr.gaussians.means - means)[:, 0]
+        assert torch.allclose(shift, torch.full_like(shift, expected_shift), atol=1e-6), gate
+    # a moving silhouette keeps the constant-velocity initialization
+    tr, means = _square_tracker(velocity_gate=0.01, adaptive=False, iterations=1)
+    tr._prev_obs = _obs(np.roll(mask, -3, axis=1))
+    tr.track(_obs(mask))
+    shift = (tr.gaussians.means - means)[:, 0]
+    assert torch.allclose(shift, torch.full_like(shift, 0.005), atol=1e-6)
