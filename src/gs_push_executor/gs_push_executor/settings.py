@@ -2,9 +2,10 @@
 the node's ROS parameters and ``config/push_executor.yaml`` (a test checks that it agrees)
 derive from it; :func:`build` converts settings to the core's objects. ROS-free.
 
-The workspace box and arm base default to the workcell's single source (gs_common.workcell,
-which the simulator reads too), so the executor and the simulated workcell agree out of the
-box; a real cell sets its own in config/push_executor.yaml.
+The workspace box, arm base and push limits are the rows the simulator's table has too
+(gs_common.push.PUSH_SETTINGS, defaults from gs_common.workcell), so the executor and the
+simulated workcell agree out of the box; a real cell sets its own in
+config/push_executor.yaml.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import math
 from typing import Any
 
 from gs_common.names import ARM_TRAJECTORY_COMMAND, JOINT_STATES
-from gs_common.settings import Setting, finite_pair, finite_vector, min_max, resolve
-from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
+from gs_common.push import PUSH_SETTINGS
+from gs_common.settings import Setting, finite_vector, resolve
 from gs_push_executor.backends import BACKENDS
 from gs_push_executor.execution import SupervisionConfig
 from gs_push_executor.motion import MotionLimits, Workspace
@@ -31,17 +32,9 @@ SETTINGS = [
     S("tool_length", 0.12, "m", "pusher tip distance from end_link along its z axis",
       range=(0.0, 1.0)),
     S("home", [0.0], "rad", "IK fallback posture ([0.0] = the preset's)", check=finite_vector()),
-    S("arm_base", list(ARM_BASE), "m", "xy of the arm base in world", check=finite_pair),
+    *PUSH_SETTINGS,
     S("arm_base_z", 0.0, "m", "height of the arm base above the table", range=(-2.0, 2.0)),
     S("arm_base_yaw", 0.0, "rad", "rotation of the arm base about z", range=(-math.pi, math.pi)),
-    S("workspace_x", list(WORKSPACE_X), "m", "tip workspace x range", check=min_max),
-    S("workspace_y", list(WORKSPACE_Y), "m", "tip workspace y range", check=min_max),
-    S("workspace_z_max", 0.15, "m", "maximum push height", range=(0.001, 0.5)),
-    S("default_push_height", 0.005, "m", "tip height when a goal gives <= 0",
-      range=(0.0005, 0.2)),
-    S("default_push_speed", 0.05, "m/s", "tip speed when a goal gives <= 0",
-      range=(0.001, 0.5)),
-    S("max_push_speed", 0.3, "m/s", "fastest accepted push", range=(0.001, 2.0)),
     S("transit_height", 0.15, "m", "tip height between pushes", range=(0.01, 1.0)),
     S("transit_speed", 0.25, "m/s", "tip speed of approach and retreat", range=(0.01, 1.0)),
     S("accel", 0.5, "m/s^2", "tip acceleration of every segment's ramps", range=(0.01, 10.0)),

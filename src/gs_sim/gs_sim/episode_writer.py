@@ -18,22 +18,10 @@ import numpy as np
 from mcap.writer import CompressionType
 from mcap_ros2.writer import Writer
 
+from gs_common import names
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import matrix_to_quat
 from gs_common.image import encode_image
-from gs_common.names import (
-    CAMERAS_RIG,
-    EE_POSE,
-    EXECUTED_PUSH,
-    GT_POINTS_TOPIC,
-    JOINT_STATES,
-    WORLD_FRAME,
-    camera_info_topic,
-    camera_optical_frame,
-    color_image_topic,
-    depth_image_topic,
-    gt_mask_topic,
-)
 from gs_common.pointcloud import pack_points
 from gs_sim.msg_schemas import schema_name, schema_text
 
@@ -93,7 +81,7 @@ def _cloud(t: float, points: np.ndarray) -> dict:
     data, fields, step = pack_points(points)
     n = len(points)
     return {
-        "header": _header(t, WORLD_FRAME),
+        "header": _header(t, names.WORLD_FRAME),
         "height": 1,
         "width": n,
         "fields": [
@@ -114,8 +102,8 @@ def tf_static_message(t: float, cameras) -> dict:
         pose = _pose(c.world_from_camera[:3, 3], matrix_to_quat(c.world_from_camera[:3, :3]))
         transforms.append(
             {
-                "header": _header(t, WORLD_FRAME),
-                "child_frame_id": camera_optical_frame(c.name),
+                "header": _header(t, names.WORLD_FRAME),
+                "child_frame_id": names.camera_optical_frame(c.name),
                 "transform": {"translation": pose["position"], "rotation": pose["orientation"]},
             }
         )
@@ -158,18 +146,18 @@ class EpisodeWriter:
 
     def write_rig(self, t: float, cameras) -> None:
         msg = {
-            "header": _header(t, WORLD_FRAME),
+            "header": _header(t, names.WORLD_FRAME),
             "names": [c.name for c in cameras],
             "world_from_camera": [
                 _pose(c.world_from_camera[:3, 3], matrix_to_quat(c.world_from_camera[:3, :3]))
                 for c in cameras
             ],
             "color_info": [
-                _camera_info(t, camera_optical_frame(c.name), c.intrinsics) for c in cameras
+                _camera_info(t, names.camera_optical_frame(c.name), c.intrinsics) for c in cameras
             ],
             "depth_scale": [DEPTH_SCALE] * len(cameras),
         }
-        self._write(CAMERAS_RIG, "rig", msg, t)
+        self._write(names.CAMERAS_RIG, "rig", msg, t)
         self._write("tf_static", "tf", tf_static_message(t, cameras), t)
 
     def write_frame(
@@ -186,24 +174,27 @@ class EpisodeWriter:
     ) -> None:
         """One time step: camera images (+ masks if present), robot state, ground truth."""
         for cam, fr in zip(cameras, frames):
-            fid = camera_optical_frame(cam.name)
+            fid = names.camera_optical_frame(cam.name)
             rgb = _image(t, fid, fr.rgb, "rgb8")
-            self._write(color_image_topic(cam.name), "image", rgb, t)
+            self._write(names.color_image_topic(cam.name), "image", rgb, t)
             mm = np.clip(np.round(fr.depth * 1000.0), 0, 65535).astype(np.uint16)
-            self._write(depth_image_topic(cam.name), "image", _image(t, fid, mm, "16UC1"), t)
+            self._write(names.depth_image_topic(cam.name), "image", _image(t, fid, mm, "16UC1"), t)
             info = _camera_info(t, fid, cam.intrinsics)
-            self._write(camera_info_topic(cam.name), "info", info, t)
+            self._write(names.camera_info_topic(cam.name), "info", info, t)
             for what, mask in (("object", fr.object_mask), ("robot", fr.robot_mask)):
                 if mask is not None:
                     img = mask.astype(np.uint8) * 255
                     self._write(
-                        gt_mask_topic(cam.name, what), "image", _image(t, fid, img, "mono8"), t
+                        names.gt_mask_topic(cam.name, what),
+                        "image",
+                        _image(t, fid, img, "mono8"),
+                        t,
                     )
         self._write(
-            JOINT_STATES,
+            names.JOINT_STATES,
             "joints",
             {
-                "header": _header(t, WORLD_FRAME),
+                "header": _header(t, names.WORLD_FRAME),
                 "name": list(joint_names),
                 "position": [float(v) for v in joints],
                 "velocity": [float(v) for v in joint_vel],
@@ -212,16 +203,16 @@ class EpisodeWriter:
             t,
         )
         self._write(
-            EE_POSE,
+            names.EE_POSE,
             "pose",
-            {"header": _header(t, WORLD_FRAME), "pose": _pose(tip_pos, tip_quat)},
+            {"header": _header(t, names.WORLD_FRAME), "pose": _pose(tip_pos, tip_quat)},
             t,
         )
-        self._write(GT_POINTS_TOPIC, "cloud", _cloud(t, object_points), t)
+        self._write(names.GT_POINTS_TOPIC, "cloud", _cloud(t, object_points), t)
 
     def write_push(self, t: float, x: float, y: float, theta: float, length: float) -> None:
         self._write(
-            EXECUTED_PUSH,
+            names.EXECUTED_PUSH,
             "push",
             {"x": float(x), "y": float(y), "theta": float(theta), "length": float(length)},
             t,

@@ -12,8 +12,8 @@ import dataclasses
 from typing import Any
 
 from gs_common.names import EE_POSE, GT_POINTS_TOPIC, gt_mask_topic
-from gs_common.settings import Setting, finite_pair, min_max, resolve
-from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
+from gs_common.push import PUSH_SETTINGS
+from gs_common.settings import Setting, resolve
 from gs_sim.camera_rig import DEFAULT_FOVY_DEG, RigLayout
 from gs_sim.objects import OBJECT_TYPES, default_params
 from gs_sim.push import PushLimits
@@ -47,17 +47,7 @@ SETTINGS = [
     S("camera_half_extent", 0.42, "m", "|x| = |y| of the corner cameras", range=(0.05, 3.0)),
     S("camera_height", 0.55, "m", "camera height above the table", range=(0.05, 3.0)),
     S("depth_noise", False, "", "apply the RealSense-like depth noise / dropout model"),
-    S("workspace_x", list(WORKSPACE_X), "m", "workspace x range of the pusher tip",
-      check=min_max),
-    S("workspace_y", list(WORKSPACE_Y), "m", "workspace y range of the pusher tip",
-      check=min_max),
-    S("workspace_z_max", 0.15, "m", "maximum push height", range=(0.001, 0.5)),
-    S("arm_base", list(ARM_BASE), "m", "xy of the xArm7 base on the table", check=finite_pair),
-    S("default_push_height", 0.005, "m", "tip height when a goal gives height <= 0",
-      range=(0.0005, 0.2)),
-    S("default_push_speed", 0.05, "m/s", "tip speed when a goal gives speed <= 0",
-      range=(0.001, 0.5)),
-    S("max_push_speed", 0.3, "m/s", "fastest accepted push", range=(0.001, 2.0)),
+    *PUSH_SETTINGS,
 ]  # fmt: skip
 
 PUBLISHING = [

@@ -24,6 +24,14 @@ from sensor_msgs.msg import Image, PointCloud2
 from gs_common.camera import CameraIntrinsics
 from gs_common.device import DEVICE_CHOICES, resolve_device
 from gs_common.image import ImageFormatError
+from gs_common.names import (
+    CAMERAS_RIG,
+    EE_POSE,
+    TRACKING_GAUSSIANS,
+    TRACKING_PARTICLES,
+    WORLD_FRAME,
+    camera_topic,
+)
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
@@ -51,7 +59,7 @@ PARAMS = [
         "voxel_size", 0.004, "voxel size [m] of the fused first-frame cloud", range=(0.0005, 0.05)
     ),
     ParamSpec(
-        "particles", 100, "control particles published on tracking/particles", range=(1, 5000)
+        "particles", 100, f"control particles published on {TRACKING_PARTICLES}", range=(1, 5000)
     ),
     ParamSpec(
         "particle_spacing", 0.01, "minimum spacing [m] of the control particles", range=(0.0, 0.2)
@@ -73,8 +81,8 @@ class TrackingNode(Node):
         super().__init__("tracking", **kwargs)
         self.params = declare_params(self, PARAMS)
         self.device = resolve_device(self.params["device"])
-        self.pub_gaussians = self.create_publisher(PointCloud2, "tracking/gaussians", SENSOR_QOS)
-        self.pub_particles = self.create_publisher(PointCloud2, "tracking/particles", SENSOR_QOS)
+        self.pub_gaussians = self.create_publisher(PointCloud2, TRACKING_GAUSSIANS, SENSOR_QOS)
+        self.pub_particles = self.create_publisher(PointCloud2, TRACKING_PARTICLES, SENSOR_QOS)
         self.sync: FrameSync | None = None
         self.rig: tuple[list[str], list[CameraIntrinsics], np.ndarray] | None = None
         self.session: TrackingSession | None = None
@@ -83,12 +91,12 @@ class TrackingNode(Node):
         self.tracked = 0
         self.rejected = 0
         self.pusher_tip: np.ndarray | None = None  # (3,) m, world, from robot/ee_pose
-        self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
-        self.create_subscription(PoseStamped, "robot/ee_pose", self.on_ee_pose, SENSOR_QOS)
+        self.create_subscription(CameraRig, CAMERAS_RIG, self.on_rig, LATCHED_QOS)
+        self.create_subscription(PoseStamped, EE_POSE, self.on_ee_pose, SENSOR_QOS)
         self._worker = threading.Thread(target=self._work, name="tracking", daemon=True)
         self._worker.start()
         self.create_timer(self.params["report_period"], self.report)
-        self.get_logger().info(f"tracking ready on {self.device}; waiting for cameras/rig")
+        self.get_logger().info(f"tracking ready on {self.device}; waiting for {CAMERAS_RIG}")
 
     # --- inputs --------------------------------------------------------------------------------
     def on_rig(self, msg: CameraRig) -> None:
@@ -97,24 +105,19 @@ class TrackingNode(Node):
         try:
             names, intr, poses = rig_from_msg(msg)
         except ValueError as exc:
-            self.get_logger().error(f"ignoring cameras/rig: {exc}")
+            self.get_logger().error(f"ignoring {CAMERAS_RIG}: {exc}")
             return
         self.rig = (names, intr, poses)
         self.sync = FrameSync(names, STREAMS)
         subs = [
             self.create_subscription(
                 Image,
-                f"cameras/{cam}/{topic}",
+                camera_topic(cam, stream),
                 lambda m, c=cam, s=stream: self.on_image(m, c, s),
                 SENSOR_QOS,
             )
             for cam in names
-            for stream, topic in (
-                ("color", "color/image_raw"),
-                ("depth", "depth/image_raw"),
-                ("object_mask", "object_mask"),
-                ("robot_mask", "robot_mask"),
-            )
+            for stream in STREAMS
         ]
         self.get_logger().info(f"rig received: cameras {names}")
         oracle = sorted(s.topic_name for s in subs if "ground_truth" in s.topic_name)
@@ -125,10 +128,10 @@ class TrackingNode(Node):
         """Pusher tip position for the tracker's contact terms (world frame only)."""
         p = msg.pose.position
         tip = np.array([p.x, p.y, p.z], np.float64)
-        if msg.header.frame_id not in ("world", "") or not np.isfinite(tip).all():
+        if msg.header.frame_id not in (WORLD_FRAME, "") or not np.isfinite(tip).all():
             self.rejected += 1
             self.get_logger().warn(
-                f"dropping robot/ee_pose: frame_id '{msg.header.frame_id}', position {tip}",
+                f"dropping {EE_POSE}: frame_id '{msg.header.frame_id}', position {tip}",
                 throttle_duration_sec=5.0,
             )
             return
@@ -212,9 +215,9 @@ class TrackingNode(Node):
         self.tracked += 1
         stamp = rclpy.time.Time(nanoseconds=stamp_ns).to_msg()
         columns = self.session.gaussians.to_columns()
-        self.pub_gaussians.publish(gaussians_to_cloud(columns, "world", stamp))
+        self.pub_gaussians.publish(gaussians_to_cloud(columns, WORLD_FRAME, stamp))
         particles = self.session.particle_positions()
-        self.pub_particles.publish(xyz_to_cloud(particles, "world", stamp))
+        self.pub_particles.publish(xyz_to_cloud(particles, WORLD_FRAME, stamp))
 
     def report(self) -> None:
         if self.sync is not None:
