@@ -69,7 +69,9 @@ def occluder_mask_topic(camera: str) -> str:
 
 
 # --- simulator ground truth (evaluation and explicit oracle options only) -------------------
-GT_POINTS_TOPIC = "sim/ground_truth/object_points"
+GT_PREFIX = "sim/ground_truth"
+"""Namespace of every ground-truth topic of the simulator."""
+GT_POINTS_TOPIC = f"{GT_PREFIX}/object_points"
 """The simulator's ground-truth object points (oracle state; recorded in episodes)."""
 GT_MASK_KINDS = ("object", "robot")
 
@@ -78,7 +80,7 @@ def gt_mask_topic(camera: str, kind: str) -> str:
     """``sim/ground_truth/<camera>/<kind>_mask``, ``kind`` one of :data:`GT_MASK_KINDS`."""
     if kind not in GT_MASK_KINDS:
         raise ValueError(f"ground-truth mask kind {kind!r} is not one of {list(GT_MASK_KINDS)}")
-    return f"sim/ground_truth/{camera}/{kind}_mask"
+    return f"{GT_PREFIX}/{camera}/{kind}_mask"
 
 
 # --- tracking, dynamics, planning -----------------------------------------------------------
@@ -106,3 +108,10 @@ ARM_TRAJECTORY_COMMAND = "arm_controller/joint_trajectory"
 PLANNED_PATH = "push_executor/planned_path"
 EXECUTED_PATH = "push_executor/executed_path"
 ESTIMATE_ROBOT_POSE_SERVICE = "robot_model/estimate_pose"
+
+# --- visualisation (gs_viz) -----------------------------------------------------------------
+VIZ_PLAN = "viz/plan"
+VIZ_TARGET = "viz/target"
+VIZ_WORKSPACE = "viz/workspace"
+VIZ_PARTICLES = "viz/particles"
+VIZ_CAMERAS = "viz/cameras"
