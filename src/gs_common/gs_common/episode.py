@@ -46,6 +46,36 @@ class EpisodeFormatError(ValueError):
     """A file is not a readable episode / trajectory file (message names the problem)."""
 
 
+class AtomicMcap:
+    """The writing end of an episode file: ``writer`` (an instance of ``writer_class``, mcap's
+    or mcap_ros2's ``Writer``; 4 MiB ZSTD chunks) writes ``<path>.tmp``; :meth:`commit`
+    finishes it and renames it to ``path`` (atomic: a reader never sees a partial episode),
+    :meth:`abort` removes the partial file."""
+
+    def __init__(self, path: str | os.PathLike, writer_class) -> None:
+        from mcap.writer import CompressionType
+
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit()/abort()
+        self.writer = writer_class(
+            self._file, chunk_size=4 * 1024 * 1024, compression=CompressionType.ZSTD
+        )
+
+    def commit(self) -> Path:
+        self.writer.finish()
+        self._file.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self._file.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
 def _open_reader(path: Path):
     try:
         from mcap.reader import make_reader

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from mcap.writer import CompressionType
 from mcap_ros2.writer import Writer
 
 from gs_common import names
 from gs_common.camera import CameraIntrinsics
+from gs_common.episode import AtomicMcap
 from gs_common.geometry import matrix_to_quat
 from gs_common.image import encode_image
 from gs_common.pointcloud import pack_points
@@ -125,13 +125,8 @@ class EpisodeWriter:
     }
 
     def __init__(self, path: str | os.PathLike, metadata: dict) -> None:
-        self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self._writer = Writer(
-            self._file, chunk_size=4 * 1024 * 1024, compression=CompressionType.ZSTD
-        )
+        self._out = AtomicMcap(path, Writer)
+        self.path, self.tmp, self._writer = self._out.path, self._out.tmp, self._out.writer
         self._schemas = {
             k: self._writer.register_msgdef(schema_name(v), schema_text(v))
             for k, v in self.TYPES.items()
@@ -219,13 +214,7 @@ class EpisodeWriter:
         )
 
     def close(self) -> Path:
-        self._writer.finish()
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path
+        return self._out.commit()
 
     def abort(self) -> None:
-        try:
-            self._file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+        self._out.abort()
