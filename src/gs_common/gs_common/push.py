@@ -136,6 +136,23 @@ PUSH_SETTINGS = [
 server (the simulator and the push executor): one default for both."""
 
 
+def workspace_from_settings(settings: dict) -> Workspace:
+    """The :class:`Workspace` of a settings dict holding the :data:`PUSH_SETTINGS` rows."""
+    x, y = settings["workspace_x"], settings["workspace_y"]
+    z = settings["workspace_z_max"]
+    return Workspace(float(x[0]), float(x[1]), float(y[0]), float(y[1]), float(z))
+
+
+def push_limit_values(settings: dict) -> dict[str, float]:
+    """Keyword values of :class:`PushLimits` (and its subclasses) set by the
+    :data:`PUSH_SETTINGS` rows of a settings dict."""
+    return {
+        "default_height": float(settings["default_push_height"]),
+        "default_speed": float(settings["default_push_speed"]),
+        "max_speed": float(settings["max_push_speed"]),
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class PushGoal:
     """A validated push: start/end (2,) tip xy [m], height [m], speed [m/s]."""

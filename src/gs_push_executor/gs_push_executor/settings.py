@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from gs_common.names import ARM_TRAJECTORY_COMMAND, JOINT_STATES
-from gs_common.push import PUSH_SETTINGS
+from gs_common.push import PUSH_SETTINGS, push_limit_values, workspace_from_settings
 from gs_common.settings import Setting, finite_vector, resolve
 from gs_push_executor.backends import BACKENDS
 from gs_push_executor.execution import SupervisionConfig
@@ -76,13 +76,9 @@ def build(
         float(s["arm_base_yaw"]),
         home=() if home == [0.0] else home,
     )
-    ws = Workspace(
-        *[float(v) for v in (*s["workspace_x"], *s["workspace_y"])], float(s["workspace_z_max"])
-    )
+    ws = workspace_from_settings(s)
     limits = MotionLimits(
-        default_height=float(s["default_push_height"]),
-        default_speed=float(s["default_push_speed"]),
-        max_speed=float(s["max_push_speed"]),
+        **push_limit_values(s),
         transit_height=float(s["transit_height"]),
         transit_speed=float(s["transit_speed"]),
         accel=float(s["accel"]),

@@ -8,16 +8,14 @@ settings into a :class:`WorkcellConfig`. ROS-free.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from gs_common.names import EE_POSE, GT_POINTS_TOPIC, gt_mask_topic
-from gs_common.push import PUSH_SETTINGS
+from gs_common.push import PUSH_SETTINGS, push_limit_values, workspace_from_settings
 from gs_common.settings import Setting, resolve
 from gs_sim.camera_rig import DEFAULT_FOVY_DEG, RigLayout
 from gs_sim.objects import OBJECT_TYPES, default_params
 from gs_sim.push import PushLimits
-from gs_sim.scene import Workspace
 from gs_sim.workcell import WorkcellConfig
 
 S = Setting
@@ -97,23 +95,11 @@ def workcell_config(settings: dict[str, Any]) -> WorkcellConfig:
         height_px=int(s["image_height"]),
         fovy_deg=float(s["fovy_deg"]),
     )
-    ws = Workspace(
-        float(s["workspace_x"][0]),
-        float(s["workspace_x"][1]),
-        float(s["workspace_y"][0]),
-        float(s["workspace_y"][1]),
-        float(s["workspace_z_max"]),
-    )
-    limits = dataclasses.replace(
-        PushLimits(),
-        default_height=float(s["default_push_height"]),
-        default_speed=float(s["default_push_speed"]),
-        max_speed=float(s["max_push_speed"]),
-    )
+    limits = PushLimits(**push_limit_values(s))
     cfg = WorkcellConfig(
         obj=obj,
         rig=rig,
-        workspace=ws,
+        workspace=workspace_from_settings(s),
         limits=limits,
         arm_base=(float(s["arm_base"][0]), float(s["arm_base"][1])),
         fps=float(s["fps"]),
