@@ -19,13 +19,13 @@ import time
 import numpy as np
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import Point, Pose, PoseArray
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from gs_common.names import EXECUTE_PUSH_ACTION, EXECUTED_PATH, PLANNED_PATH, WORLD_FRAME
+from gs_common.names import EXECUTED_PATH, PLANNED_PATH, WORLD_FRAME
+from gs_common.ros.execute_push import serve_execute_push
 from gs_common.ros.params import declare_params, param_specs
 from gs_common.ros.qos import SENSOR_QOS, STATE_QOS
 from gs_common.ros.spin import run_node
@@ -78,15 +78,7 @@ class PushExecutorNode(Node):
             self.backend = self._make_backend(sub_group)
         except BackendError as exc:
             raise ValueError(f"backend '{self.params['backend']}': {exc}") from exc
-        self.action_server = ActionServer(
-            self,
-            ExecutePush,
-            EXECUTE_PUSH_ACTION,
-            execute_callback=self._execute,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=ReentrantCallbackGroup(),
-        )
+        self.action_server = serve_execute_push(self, self._execute)
         self.get_logger().info(
             f"push_executor ready: backend={self.params['backend']} "
             f"robot={self.params['urdf_path'] or self.params['robot']} "

@@ -15,7 +15,6 @@ counted as dropped (gs_common.frame_sync), nothing queues without bound.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections import deque
 
@@ -25,7 +24,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
 from gs_common.device import DEVICE_CHOICES, resolve_device
-from gs_common.frame_sync import FrameSync, StampError
+from gs_common.frame_sync import FrameSync, FrameWorker, StampError
 from gs_common.image import ImageFormatError
 from gs_common.names import (
     CAMERAS_RIG,
@@ -133,10 +132,15 @@ class SegmentationNode(Node):
         self.robot_seen = False
         self.segmented = self.skipped_no_robot = self.rejected = 0
         self._t_first: float | None = None  # first segmented frame (rate)
-        self._wake, self._stop = threading.Event(), threading.Event()
         self.create_subscription(CameraRig, CAMERAS_RIG, self.on_rig, LATCHED_QOS)
-        self._worker = threading.Thread(target=self._work, name="segmentation", daemon=True)
-        self._worker.start()
+        self.worker = FrameWorker(
+            "segmentation",
+            lambda: self.sync.take() if self.sync else None,
+            self._process,
+            (ValueError,),
+            lambda exc: self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0),
+            lambda exc: self.get_logger().error(f"segmentation failed on a frame: {exc!r}"),
+        )
         self.create_timer(p["report_period"], self.report)
         source = p["robot_mask_source"]
         if source == "oracle":
@@ -213,7 +217,7 @@ class SegmentationNode(Node):
             self.get_logger().warn(f"dropping {exc}", throttle_duration_sec=5.0)
             return
         if done:
-            self._wake.set()
+            self.worker.wake()
 
     def on_robot(self, msg: Image, cam: str) -> None:
         data = self._decode(msg, cam, "robot_mask")
@@ -233,21 +237,6 @@ class SegmentationNode(Node):
         return None if best is None else best[1]
 
     # --- worker --------------------------------------------------------------------------------
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            if not self._wake.wait(0.2):
-                continue
-            self._wake.clear()
-            frame = self.sync.take() if self.sync else None
-            if frame is None:
-                continue
-            try:
-                self._process(*frame)
-            except ValueError as exc:
-                self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0)
-            except Exception as exc:  # keep serving; the next frame may be fine
-                self.get_logger().error(f"segmentation failed on a frame: {exc!r}")
-
     def _process(self, stamp_ns: int, images: dict) -> None:
         names, intr, poses = self.rig
         source = self.params["robot_mask_source"]
@@ -307,8 +296,7 @@ class SegmentationNode(Node):
         )
 
     def close(self) -> None:
-        self._stop.set()
-        self._worker.join(timeout=5.0)
+        self.worker.close()
 
 
 def _ns(msg: Image) -> int:

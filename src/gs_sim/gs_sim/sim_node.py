@@ -24,8 +24,6 @@ import time
 import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
@@ -34,7 +32,6 @@ from gs_common.image import depth_to_millimetres
 from gs_common.names import (
     CAMERAS_RIG,
     EE_POSE,
-    EXECUTE_PUSH_ACTION,
     GT_POINTS_TOPIC,
     JOINT_STATES,
     WORLD_FRAME,
@@ -45,6 +42,7 @@ from gs_common.names import (
     gt_mask_topic,
 )
 from gs_common.ros.camera_info import intrinsics_to_camera_info
+from gs_common.ros.execute_push import serve_execute_push
 from gs_common.ros.image import numpy_to_image
 from gs_common.ros.params import declare_params, param_specs
 from gs_common.ros.pointcloud2 import xyz_to_cloud
@@ -109,15 +107,7 @@ class SimNode(Node):
         self.trajectory_controller = attach_trajectory_controller(self, self.workcell, self.lock)
         self._tf = SimTf(self, wc)  # /tf_static (cameras, robot base) and /tf (arm links)
         self._tf.publish_static()
-        self.action_server = ActionServer(
-            self,
-            ExecutePush,
-            EXECUTE_PUSH_ACTION,
-            execute_callback=self._execute_push,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=ReentrantCallbackGroup(),
-        )
+        self.action_server = serve_execute_push(self, self._execute_push)
         self._thread = threading.Thread(target=self._sim_loop, name="gs_sim_loop", daemon=True)
         self._thread.start()
         self.get_logger().info(

@@ -13,7 +13,6 @@ is busy are dropped (counted and reported in the log), never queued. Publishes
 from __future__ import annotations
 
 import sys
-import threading
 
 import numpy as np
 import rclpy
@@ -39,7 +38,7 @@ from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import CameraRig
-from gs_tracking.frame_sync import FrameSync, StampError
+from gs_tracking.frame_sync import FrameSync, FrameWorker, StampError
 from gs_tracking.fusion import EmptyCloudError
 from gs_tracking.session import FrameImages, TrackingSession
 from gs_tracking.tracker import TrackerConfig
@@ -86,15 +85,19 @@ class TrackingNode(Node):
         self.sync: FrameSync | None = None
         self.rig: tuple[list[str], list[CameraIntrinsics], np.ndarray] | None = None
         self.session: TrackingSession | None = None
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self.tracked = 0
         self.rejected = 0
         self.pusher_tip: np.ndarray | None = None  # (3,) m, world, from robot/ee_pose
         self.create_subscription(CameraRig, CAMERAS_RIG, self.on_rig, LATCHED_QOS)
         self.create_subscription(PoseStamped, EE_POSE, self.on_ee_pose, SENSOR_QOS)
-        self._worker = threading.Thread(target=self._work, name="tracking", daemon=True)
-        self._worker.start()
+        self.worker = FrameWorker(
+            "tracking",
+            lambda: self.sync.take() if self.sync else None,
+            self._process,
+            (EmptyCloudError, ValueError),
+            lambda exc: self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0),
+            lambda exc: self.get_logger().error(f"tracking failed on a frame: {exc!r}"),
+        )
         self.create_timer(self.params["report_period"], self.report)
         self.get_logger().info(f"tracking ready on {self.device}; waiting for {CAMERAS_RIG}")
 
@@ -164,24 +167,9 @@ class TrackingNode(Node):
             )
             return
         if done:
-            self._wake.set()
+            self.worker.wake()
 
     # --- worker --------------------------------------------------------------------------------
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            if not self._wake.wait(0.2):
-                continue
-            self._wake.clear()
-            frame = self.sync.take() if self.sync else None
-            if frame is None:
-                continue
-            try:
-                self._process(*frame)
-            except (EmptyCloudError, ValueError) as exc:
-                self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0)
-            except Exception as exc:  # keep serving; the next frame may be fine
-                self.get_logger().error(f"tracking failed on a frame: {exc!r}")
-
     def _process(self, stamp_ns: int, images: dict) -> None:
         names, intr, poses = self.rig
         p = self.params
@@ -227,8 +215,7 @@ class TrackingNode(Node):
             )
 
     def close(self) -> None:
-        self._stop.set()
-        self._worker.join(timeout=5.0)
+        self.worker.close()
 
 
 def main(args=None) -> None:
