@@ -143,6 +143,35 @@ class ProcessManager:
         )
 
 
+def ros_param(value) -> str:
+    """``value`` as a ``-p name:=value`` literal (bools as true / false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def start_sim(
+    process_manager: ProcessManager,
+    *ros_args: str,
+    name: str = "sim",
+    params_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    **params,
+) -> ManagedProcess:
+    """Start gs_sim's node in its own process: ``--params-file`` first when given, then
+    ``-p key:=value`` for every keyword parameter (in order), then ``ros_args`` (remaps,
+    namespace); ``MUJOCO_GL`` from this environment (default egl), ``env`` added. Does not
+    wait for the node (``proc.wait_for_output("sim ready")``)."""
+    argv = [sys.executable, "-m", "gs_sim.sim_node", "--ros-args"]
+    if params_file is not None:
+        argv += ["--params-file", str(params_file)]
+    for key, value in params.items():
+        argv += ["-p", f"{key}:={ros_param(value)}"]
+    argv += list(ros_args)
+    gl = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    return process_manager.start(name, argv, env={**gl, **(env or {})})
+
+
 def spin_until(node, predicate: Callable[[], bool], timeout: float, executor=None) -> bool:
     """Spin ``node`` until ``predicate()`` is true or ``timeout`` seconds pass."""
     import rclpy

@@ -36,6 +36,7 @@ from gs_common.episode import load_episode, load_trajectories
 from gs_common.geometry import look_at
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_dynamics_interfaces.msg import CameraRig
+from ros_harness import start_sim
 from tf2_msgs.msg import TFMessage
 
 pytestmark = pytest.mark.timeout(300)
@@ -143,12 +144,7 @@ def test_sim_record_replay_round_trip_and_offline_pipeline(process_manager, tmp_
     for c in CAMS:  # the simulator's masks are ground truth: record them as such
         for what in ("object", "robot"):
             remap += ["-r", f"cameras/{c}/{what}_mask:=sim/ground_truth/{c}/{what}_mask"]
-    sim = process_manager.start(
-        "sim",
-        [sys.executable, "-m", "gs_sim.sim_node", "--ros-args",
-         "-p", "image_width:=160", "-p", "image_height:=120", "-p", "seed:=2", *remap],
-        env={"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")},
-    )  # fmt: skip
+    sim = start_sim(process_manager, *remap, image_width=160, image_height=120, seed=2)
     sim.wait_for_output("sim ready", timeout=120)
     first = tmp_path / "sim_rec.mcap"
     rec = process_manager.start_python(

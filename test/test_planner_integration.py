@@ -29,7 +29,7 @@ from gs_common.ros.pointcloud2 import xyz_to_cloud
 from gs_common.ros.qos import ACTION_SERVICE_QOS, STATE_QOS
 from gs_dynamics_interfaces.action import ExecutePush, Plan
 from gs_dynamics_interfaces.msg import PredictedStates
-from ros_harness import REPO
+from ros_harness import REPO, start_sim
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -43,15 +43,9 @@ def nodes(process_manager):
         if importlib.util.find_spec(pkg) is None:  # not colcon-built yet
             paths.insert(0, str(REPO / "src" / pkg))
     env = {"PYTHONPATH": os.pathsep.join(paths), "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    sim = process_manager.start(
-        "sim",
-        [
-            sys.executable, "-m", "gs_sim.sim_node", "--ros-args",
-            "--params-file", str(REPO / "config/sim.yaml"),
-            "-p", "seed:=1001", "-p", "num_cameras:=1", "-p", "image_width:=32",
-            "-p", "image_height:=24", "-p", "publish_masks:=false", "-p", "fps:=15.0",
-        ],
-        env=env,
+    sim = start_sim(
+        process_manager, params_file=REPO / "config/sim.yaml", env=env, seed=1001,
+        num_cameras=1, image_width=32, image_height=24, publish_masks=False, fps=15.0,
     )  # fmt: skip
     planner = process_manager.start(
         "planner",

@@ -30,7 +30,7 @@ from sensor_msgs.msg import PointCloud2
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import SENSOR_QOS, STATE_QOS
 from gs_dynamics_interfaces.action import ExecutePush, Plan
-from ros_harness import REPO
+from ros_harness import REPO, start_sim
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -46,14 +46,9 @@ def nodes(process_manager):
         if importlib.util.find_spec(pkg) is None:  # not colcon-built yet
             paths.insert(0, str(REPO / "src" / pkg))
     env = {"PYTHONPATH": os.pathsep.join(paths), "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    sim_args = [f"{k}:={v}" for k, v in SIM_OVERRIDES.items()] + ["publish_masks:=false"]
-    sim = process_manager.start(
-        "sim",
-        [sys.executable, "-m", "gs_sim.sim_node", "--ros-args",
-         "--params-file", str(REPO / "config/sim.yaml"),
-         *[x for a in sim_args for x in ("-p", a)],
-         "-r", "robot/execute_push:=sim/execute_push"],
-        env=env,
+    sim = start_sim(
+        process_manager, "-r", "robot/execute_push:=sim/execute_push",
+        params_file=REPO / "config/sim.yaml", env=env, **SIM_OVERRIDES, publish_masks=False,
     )  # fmt: skip
     executor = process_manager.start(
         "push_executor",

@@ -21,6 +21,7 @@ from sensor_msgs.msg import Image, JointState
 from gs_common.ros.image import image_to_numpy, numpy_to_image
 from gs_common.ros.qos import SENSOR_QOS
 from gs_dynamics_interfaces.srv import EstimateRobotPose
+from ros_harness import start_sim
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -35,27 +36,14 @@ MIN_MEAN_IOU = 0.85
 @pytest.fixture
 def sim_and_model(process_manager):
     env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    sim = process_manager.start(
-        "sim",
-        [
-            sys.executable,
-            "-m",
-            "gs_sim.sim_node",
-            "--ros-args",
-            "-p",
-            "object:=rope",
-            "-p",
-            "seed:=3",
-            "-p",
-            "image_width:=160",
-            "-p",
-            "image_height:=120",
-            "-p",
-            "fps:=5.0",
-            "-p",
-            "publish_ground_truth:=false",
-        ],
-        env=env,
+    sim = start_sim(
+        process_manager,
+        object="rope",
+        seed=3,
+        image_width=160,
+        image_height=120,
+        fps=5.0,
+        publish_ground_truth=False,
     )
     model = process_manager.start(
         "robot_model",

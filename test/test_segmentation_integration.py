@@ -21,6 +21,7 @@ from sensor_msgs.msg import Image, PointCloud2
 from gs_common.ros.pointcloud2 import cloud_to_array, cloud_to_xyz
 from gs_common.ros.qos import SENSOR_QOS
 from gs_dynamics_interfaces.action import ExecutePush
+from ros_harness import start_sim
 
 pytestmark = pytest.mark.timeout(1500)  # generous: the shared CI machine may be loaded
 CAMS = [f"cam{i}" for i in range(4)]
@@ -35,16 +36,12 @@ def _push_goal(start, end, speed):
 
 
 def test_tracking_follows_the_pushed_toy_on_segmentation_masks(process_manager, rclpy_node):
-    env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     py = sys.executable
     # a namespace of its own: no cross-talk even if another run shares the ROS domain
     ns = f"/seg_it_{os.getpid()}"
-    sim = process_manager.start(
-        "sim",
-        [py, "-m", "gs_sim.sim_node", "--ros-args", "-p", "object:=toy", "-p", "seed:=5",
-         "-p", "image_width:=160", "-p", "image_height:=120", "-p", "fps:=5.0",
-         "-p", "publish_masks:=false", "-r", f"__ns:={ns}"],
-        env=env,
+    sim = start_sim(
+        process_manager, "-r", f"__ns:={ns}", object="toy", seed=5, image_width=160,
+        image_height=120, fps=5.0, publish_masks=False,
     )  # fmt: skip
     seg = process_manager.start(
         "segmentation",

@@ -7,9 +7,6 @@ sees a bad push rejected with a clear message while the node keeps running.
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pytest
 
@@ -24,6 +21,7 @@ from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_dynamics_interfaces.action import ExecutePush
 from gs_dynamics_interfaces.msg import CameraRig
+from ros_harness import start_sim
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -32,26 +30,13 @@ CAMS = ["cam0", "cam1", "cam2", "cam3"]
 
 @pytest.fixture
 def sim(process_manager):
-    env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    proc = process_manager.start(
-        "sim",
-        [
-            sys.executable,
-            "-m",
-            "gs_sim.sim_node",
-            "--ros-args",
-            "-p",
-            "object:=rope",
-            "-p",
-            "seed:=3",
-            "-p",
-            "image_width:=160",
-            "-p",
-            "image_height:=120",
-            "-p",
-            "publish_ground_truth:=true",
-        ],
-        env=env,
+    proc = start_sim(
+        process_manager,
+        object="rope",
+        seed=3,
+        image_width=160,
+        image_height=120,
+        publish_ground_truth=True,
     )
     proc.wait_for_output("sim ready", timeout=90)
     return proc
@@ -167,8 +152,6 @@ def test_sim_topics_push_and_rejection(sim, rclpy_node):
 
 
 def test_invalid_parameter_exits_with_a_message(process_manager):
-    proc = process_manager.start(
-        "sim_bad", [sys.executable, "-m", "gs_sim.sim_node", "--ros-args", "-p", "fps:=500.0"]
-    )
+    proc = start_sim(process_manager, name="sim_bad", fps=500.0)
     assert proc.proc.wait(timeout=60) == 2
     assert "parameter 'fps' = 500.0" in proc.output() and "Traceback" not in proc.output()

@@ -1,6 +1,5 @@
 """The online tracking node tracks a live simulator stream (two node processes + this one)."""
 
-import os
 import sys
 
 import numpy as np
@@ -10,31 +9,14 @@ from sensor_msgs.msg import PointCloud2
 from gs_common.pointsets import chamfer_distance
 from gs_common.ros.pointcloud2 import cloud_to_gaussians, cloud_to_xyz
 from gs_common.ros.qos import SENSOR_QOS
+from ros_harness import start_sim
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_tracking_node_follows_the_simulated_rope(process_manager, rclpy_node):
-    env = {"MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    sim = process_manager.start(
-        "sim",
-        [
-            sys.executable,
-            "-m",
-            "gs_sim.sim_node",
-            "--ros-args",
-            "-p",
-            "object:=rope",
-            "-p",
-            "seed:=5",
-            "-p",
-            "image_width:=160",
-            "-p",
-            "image_height:=120",
-            "-p",
-            "fps:=10.0",
-        ],
-        env=env,
+    sim = start_sim(
+        process_manager, object="rope", seed=5, image_width=160, image_height=120, fps=10.0
     )
     tracking = process_manager.start(
         "tracking",

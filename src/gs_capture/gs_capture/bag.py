@@ -23,8 +23,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mcap.reader import make_reader
-from mcap.writer import CompressionType, Writer
+from mcap.writer import Writer
 
+from gs_common.episode import AtomicMcap
 from gs_sim.msg_schemas import schema_name, schema_text
 
 EPISODE_METADATA = "gs_sim.episode"
@@ -69,15 +70,10 @@ class RawEpisodeWriter:
     """Writes serialized messages of any ROS type to ``path`` (atomic, see module doc)."""
 
     def __init__(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
-        self.path = Path(path)
-        if self.path.suffix != ".mcap":
-            raise ValueError(f"episode path must end in .mcap, got '{self.path}'")
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self._writer = Writer(
-            self._file, chunk_size=4 * 1024 * 1024, compression=CompressionType.ZSTD
-        )
+        if Path(path).suffix != ".mcap":
+            raise ValueError(f"episode path must end in .mcap, got '{path}'")
+        self._out = AtomicMcap(path, Writer)
+        self.path, self.tmp, self._writer = self._out.path, self._out.tmp, self._out.writer
         self._writer.start(profile="ros2", library="gs_capture")
         self._schemas: dict[str, int] = {}
         self._channels: dict[str, int] = {}
@@ -132,16 +128,10 @@ class RawEpisodeWriter:
         meta = dict(self._meta)
         meta["topics"] = json.dumps({t: s.count for t, s in self.stats.items()})
         self._writer.add_metadata(EPISODE_METADATA, meta)
-        self._writer.finish()
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path
+        return self._out.commit()
 
     def abort(self) -> None:
-        try:
-            self._file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+        self._out.abort()
 
 
 @dataclasses.dataclass

@@ -23,6 +23,7 @@ from gs_capture.rig_file import RigCameraEntry, RigFile, save_rig
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import make_transform
 from gs_common.image import decode_image, to_rgb8
+from gs_common.names import color_image_topic
 
 IMAGE_TOPIC = re.compile(r"^/?cameras/([^/]+)/color/image_raw$")
 INFO_TOPIC = re.compile(r"^/?cameras/([^/]+)/color/camera_info$")
@@ -85,7 +86,7 @@ def observations_from_episode(
             ]
             for t in pick:
                 for _, _, _, msg in reader.iter_decoded_messages(
-                    topics=[f"cameras/{cam}/color/image_raw", f"/cameras/{cam}/color/image_raw"],
+                    topics=[color_image_topic(cam), "/" + color_image_topic(cam)],
                     starting_at=t,
                     ending_at=t,
                 ):

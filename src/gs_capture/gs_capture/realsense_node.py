@@ -22,6 +22,13 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from gs_capture.realsense import CameraSpec, MultiCamera
 from gs_capture.rig_file import load_rig
+from gs_common.names import (
+    CAMERAS_RIG,
+    TF_STATIC_TOPIC,
+    camera_info_topic,
+    color_image_topic,
+    depth_image_topic,
+)
 from gs_common.ros.camera_info import intrinsics_to_camera_info
 from gs_common.ros.image import numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
@@ -133,14 +140,13 @@ class RealSenseNode(Node):
         self.names = names
         self.pubs = {}
         for n in names:
-            base = f"cameras/{n}"
             self.pubs[n] = (
-                self.create_publisher(Image, f"{base}/color/image_raw", SENSOR_QOS),
-                self.create_publisher(Image, f"{base}/depth/image_raw", SENSOR_QOS),
-                self.create_publisher(CameraInfo, f"{base}/color/camera_info", SENSOR_QOS),
+                self.create_publisher(Image, color_image_topic(n), SENSOR_QOS),
+                self.create_publisher(Image, depth_image_topic(n), SENSOR_QOS),
+                self.create_publisher(CameraInfo, camera_info_topic(n), SENSOR_QOS),
             )
-        self.pub_rig = self.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
-        self.pub_tf_static = self.create_publisher(TFMessage, "/tf_static", TF_STATIC_QOS)
+        self.pub_rig = self.create_publisher(CameraRig, CAMERAS_RIG, LATCHED_QOS)
+        self.pub_tf_static = self.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
         self.infos: dict[str, CameraInfo] = {}
         self._pub_lock = threading.Lock()
         self.cams = MultiCamera(

@@ -20,22 +20,21 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from gs_capture.bag import RawEpisodeWriter, topic_matches
+from gs_common import names
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.spin import run_node
 
 #: Cameras, rig, robot state, executed pushes, TF; simulator ground truth when present
 #: (never the simulator's masks under cameras/: those are ground truth, not camera data).
 DEFAULT_TOPICS = [
-    "cameras/*/color/image_raw",
-    "cameras/*/depth/image_raw",
-    "cameras/*/color/camera_info",
-    "cameras/rig",
-    "robot/joint_states",
-    "robot/ee_pose",
-    "robot/executed_push",
-    "tf",
-    "tf_static",
-    "sim/ground_truth/**",
+    *(names.camera_topic("*", stream) for stream in ("color", "depth", "camera_info")),
+    names.CAMERAS_RIG,
+    names.JOINT_STATES,
+    names.EE_POSE,
+    names.EXECUTED_PUSH,
+    names.TF_TOPIC.lstrip("/"),  # patterns match names without the leading slash
+    names.TF_STATIC_TOPIC.lstrip("/"),
+    f"{names.GT_PREFIX}/**",
 ]
 
 

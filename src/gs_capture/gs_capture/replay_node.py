@@ -21,11 +21,12 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 
 from gs_capture.bag import episode_topics, iter_raw, playback_plan, topic_matches
 from gs_capture.record_node import message_class
+from gs_common.names import CAMERAS_RIG, TF_STATIC_TOPIC
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.qos import LATCHED_QOS
 from gs_common.ros.spin import run_node
 
-LATCHED_TOPICS = ("cameras/rig", "tf_static")
+LATCHED_TOPICS = (CAMERAS_RIG, TF_STATIC_TOPIC.lstrip("/"))  # as recorded: no leading /
 STREAM_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
     depth=50,

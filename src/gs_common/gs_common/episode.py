@@ -25,17 +25,55 @@ import numpy as np
 from gs_common.camera import CameraIntrinsics
 from gs_common.geometry import make_transform, quat_to_matrix
 from gs_common.image import decode_image, depth_to_metres
-from gs_common.names import GT_POINTS_TOPIC  # re-exported: episodes record it
+from gs_common.names import (  # GT_POINTS_TOPIC re-exported: episodes record it
+    CAMERAS_RIG,
+    EE_POSE,
+    EXECUTED_PUSH,
+    GT_POINTS_TOPIC,
+    JOINT_STATES,
+    color_image_topic,
+    depth_image_topic,
+    gt_mask_topic,
+)
 from gs_common.pointcloud import unpack_cloud_message
 
 SIM_EPISODE_FORMAT = "gs_dynamics.sim_episode"
 TRAJECTORIES_FORMAT = "gs_dynamics.trajectories"
 TRAJECTORIES_VERSION = 1
-PUSH_TOPIC = "robot/executed_push"
 
 
 class EpisodeFormatError(ValueError):
     """A file is not a readable episode / trajectory file (message names the problem)."""
+
+
+class AtomicMcap:
+    """The writing end of an episode file: ``writer`` (an instance of ``writer_class``, mcap's
+    or mcap_ros2's ``Writer``; 4 MiB ZSTD chunks) writes ``<path>.tmp``; :meth:`commit`
+    finishes it and renames it to ``path`` (atomic: a reader never sees a partial episode),
+    :meth:`abort` removes the partial file."""
+
+    def __init__(self, path: str | os.PathLike, writer_class) -> None:
+        from mcap.writer import CompressionType
+
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit()/abort()
+        self.writer = writer_class(
+            self._file, chunk_size=4 * 1024 * 1024, compression=CompressionType.ZSTD
+        )
+
+    def commit(self) -> Path:
+        self.writer.finish()
+        self._file.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self._file.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 def _open_reader(path: Path):
@@ -123,22 +161,22 @@ class Episode:
 
     def color(self, frame: int, cam: str | int) -> np.ndarray:
         """(H, W, 3) uint8 RGB of ``cam`` at ``frame``."""
-        return self._read_image(f"cameras/{self._cam(cam)}/color/image_raw", frame)
+        return self._read_image(color_image_topic(self._cam(cam)), frame)
 
     def depth(self, frame: int, cam: str | int) -> np.ndarray:
         """(H, W) float32 depth [m], NaN where there is no reading."""
         name = self._cam(cam)
-        raw = self._read_image(f"cameras/{name}/depth/image_raw", frame)
+        raw = self._read_image(depth_image_topic(name), frame)
         scale = float(self.depth_scale[self.camera_names.index(name)])
         return depth_to_metres(raw, "16UC1" if raw.dtype == np.uint16 else "32FC1", scale)
 
     def object_mask(self, frame: int, cam: str | int) -> np.ndarray:
         """(H, W) bool ground-truth object mask (simulator episodes)."""
-        return self._read_image(f"sim/ground_truth/{self._cam(cam)}/object_mask", frame) > 0
+        return self._read_image(gt_mask_topic(self._cam(cam), "object"), frame) > 0
 
     def robot_mask(self, frame: int, cam: str | int) -> np.ndarray:
         """(H, W) bool ground-truth robot (arm + pusher) mask (simulator episodes)."""
-        return self._read_image(f"sim/ground_truth/{self._cam(cam)}/robot_mask", frame) > 0
+        return self._read_image(gt_mask_topic(self._cam(cam), "robot"), frame) > 0
 
 
 def load_episode(path: str | os.PathLike) -> Episode:
@@ -157,28 +195,28 @@ def load_episode(path: str | os.PathLike) -> Episode:
         for record in reader.iter_metadata():
             if record.name == "gs_sim.episode":
                 metadata = dict(record.metadata)
-        frame_topic = GT_POINTS_TOPIC if GT_POINTS_TOPIC in topics else "robot/ee_pose"
+        frame_topic = GT_POINTS_TOPIC if GT_POINTS_TOPIC in topics else EE_POSE
         if frame_topic not in topics:
             raise EpisodeFormatError(
-                f"{path} has neither '{GT_POINTS_TOPIC}' nor 'robot/ee_pose'; topics: {topics}"
+                f"{path} has neither '{GT_POINTS_TOPIC}' nor '{EE_POSE}'; topics: {topics}"
             )
         points, ee, joints, pushes, push_t = {}, {}, {}, [], []
         joint_names: list[str] = []
         rig = None
-        wanted = [GT_POINTS_TOPIC, "robot/ee_pose", "robot/joint_states", PUSH_TOPIC, "cameras/rig"]
+        wanted = [GT_POINTS_TOPIC, EE_POSE, JOINT_STATES, EXECUTED_PUSH, CAMERAS_RIG]
         for _, channel, message, msg in reader.iter_decoded_messages(
             topics=[t for t in wanted if t in topics]
         ):
             t = message.log_time
             if channel.topic == GT_POINTS_TOPIC:
                 points[t] = _xyz(msg)
-            elif channel.topic == "robot/ee_pose":
+            elif channel.topic == EE_POSE:
                 p, q = msg.pose.position, msg.pose.orientation
                 ee[t] = (p.x, p.y, p.z, q.w, q.x, q.y, q.z)
-            elif channel.topic == "robot/joint_states":
+            elif channel.topic == JOINT_STATES:
                 joints[t] = list(msg.position)
                 joint_names = list(msg.name)
-            elif channel.topic == PUSH_TOPIC:
+            elif channel.topic == EXECUTED_PUSH:
                 pushes.append((msg.x, msg.y, msg.theta, msg.length))
                 push_t.append(t * 1e-9)
             elif rig is None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,3 +116,53 @@ class FrameSync:
         """Number of incomplete frames held."""
         with self._lock:
             return len(self._pending)
+
+
+class FrameWorker:
+    """Processes the newest complete frame on a thread of its own, at the rate ``process``
+    sustains: call :meth:`wake` when an image completed a frame; frames completed while
+    ``process`` runs replace each other (``take`` gives the newest, e.g.
+    :meth:`FrameSync.take`), they never queue.
+
+    ``take()``: the newest frame (stamp_ns, images) or None; ``process(stamp_ns, images)``.
+    An exception of a ``skip`` type goes to ``on_skip(exc)`` (a frame that cannot be used),
+    any other to ``on_error(exc)``; the worker keeps running either way.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        take: Callable[[], tuple[int, dict] | None],
+        process: Callable[[int, dict], None],
+        skip: tuple[type[Exception], ...],
+        on_skip: Callable[[Exception], None],
+        on_error: Callable[[Exception], None],
+    ) -> None:
+        self._take, self._process = take, process
+        self._skip, self._on_skip, self._on_error = skip, on_skip, on_error
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop after the frame in progress (waits at most ``timeout`` seconds)."""
+        self._stop.set()
+        self._thread.join(timeout=timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self._wake.wait(0.2):
+                continue
+            self._wake.clear()
+            frame = self._take()
+            if frame is None:
+                continue
+            try:
+                self._process(*frame)
+            except self._skip as exc:
+                self._on_skip(exc)
+            except Exception as exc:  # keep serving; the next frame may be fine
+                self._on_error(exc)

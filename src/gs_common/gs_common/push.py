@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from gs_common.workcell import WORKSPACE_X, WORKSPACE_Y
+from gs_common.settings import Setting, finite_pair, min_max
+from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 
 
 def push_direction(theta: float) -> np.ndarray:
@@ -115,6 +116,41 @@ class PushLimits:
     max_length: float = 0.5
     max_speed: float = 0.5
     min_tip_height: float = 0.0
+
+
+PUSH_SETTINGS = [
+    Setting("workspace_x", list(WORKSPACE_X), "m", "workspace x range of the pusher tip",
+            check=min_max),
+    Setting("workspace_y", list(WORKSPACE_Y), "m", "workspace y range of the pusher tip",
+            check=min_max),
+    Setting("workspace_z_max", Workspace.z_max, "m", "maximum push height", range=(0.001, 0.5)),
+    Setting("arm_base", list(ARM_BASE), "m", "xy of the arm base on the table (world)",
+            check=finite_pair),
+    Setting("default_push_height", PushLimits.default_height, "m",
+            "tip height when a goal gives height <= 0", range=(0.0005, 0.2)),
+    Setting("default_push_speed", PushLimits.default_speed, "m/s",
+            "tip speed when a goal gives speed <= 0", range=(0.001, 0.5)),
+    Setting("max_push_speed", 0.3, "m/s", "fastest accepted push", range=(0.001, 2.0)),
+]  # fmt: skip
+"""Settings rows of the workcell box and push limits, shared by every ``robot/execute_push``
+server (the simulator and the push executor): one default for both."""
+
+
+def workspace_from_settings(settings: dict) -> Workspace:
+    """The :class:`Workspace` of a settings dict holding the :data:`PUSH_SETTINGS` rows."""
+    x, y = settings["workspace_x"], settings["workspace_y"]
+    z = settings["workspace_z_max"]
+    return Workspace(float(x[0]), float(x[1]), float(y[0]), float(y[1]), float(z))
+
+
+def push_limit_values(settings: dict) -> dict[str, float]:
+    """Keyword values of :class:`PushLimits` (and its subclasses) set by the
+    :data:`PUSH_SETTINGS` rows of a settings dict."""
+    return {
+        "default_height": float(settings["default_push_height"]),
+        "default_speed": float(settings["default_push_speed"]),
+        "max_speed": float(settings["max_push_speed"]),
+    }
 
 
 @dataclasses.dataclass(frozen=True)

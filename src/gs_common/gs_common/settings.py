@@ -111,11 +111,23 @@ def add_cli_option(
 # checks shared by the tables -------------------------------------------------------------
 
 
-def finite_pair(v) -> str | None:
-    vals = list(v)
-    if len(vals) != 2 or not all(math.isfinite(float(x)) for x in vals):
-        return "must be two finite numbers"
-    return None
+def finite_vector(length: int | None = None) -> Callable[[Any], str | None]:
+    """Check of a list of finite numbers: exactly ``length`` of them (any number when
+    None)."""
+
+    def check(v) -> str | None:
+        vals = list(v)
+        if not all(math.isfinite(float(x)) for x in vals) or (
+            length is not None and len(vals) != length
+        ):
+            return f"must be {length or 'a list of'} finite numbers"
+        return None
+
+    return check
+
+
+finite_pair = finite_vector(2)
+"""Check of two finite numbers (an xy point)."""
 
 
 def min_max(v) -> str | None:

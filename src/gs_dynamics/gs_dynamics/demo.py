@@ -34,12 +34,11 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import PointCloud2
 
+from gs_common.names import EXECUTE_PUSH_ACTION, GT_POINTS_TOPIC, PLAN_ACTION
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import SENSOR_QOS
 from gs_dynamics.monitor import StackMonitor
 from gs_dynamics_interfaces.action import ExecutePush, Plan
-
-GROUND_TRUTH_TOPIC = "sim/ground_truth/object_points"
 
 
 def spin_for(executor, seconds: float, until=lambda: False) -> bool:
@@ -53,11 +52,11 @@ def push_across_object(node, executor, timeout: float = 120.0) -> None:
     """Push once through the object's centre, across its main axis; report what moved."""
     latest: list[np.ndarray] = []
     node.create_subscription(
-        PointCloud2, GROUND_TRUTH_TOPIC, lambda m: latest.append(cloud_to_xyz(m)), SENSOR_QOS
+        PointCloud2, GT_POINTS_TOPIC, lambda m: latest.append(cloud_to_xyz(m)), SENSOR_QOS
     )
-    client = ActionClient(node, ExecutePush, "robot/execute_push")
+    client = ActionClient(node, ExecutePush, EXECUTE_PUSH_ACTION)
     if not spin_for(executor, 10.0, lambda: client.server_is_ready() and bool(latest)):
-        print("robot/execute_push or the simulator's ground truth is not available: no push")
+        print(f"{EXECUTE_PUSH_ACTION} or the simulator's ground truth is not available: no push")
         return
     before = latest[-1]
     centre = before.mean(axis=0)
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         monitor = StackMonitor(parameter_overrides=[Parameter("report_period", value=0.0)])
         executor = SingleThreadedExecutor()
         executor.add_node(monitor)
-        plan_client = ActionClient(monitor, Plan, "planner/plan")
+        plan_client = ActionClient(monitor, Plan, PLAN_ACTION)
         spin_for(executor, args.duration)
         planner_up = plan_client.server_is_ready()
 
@@ -195,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n===== contract topics over the whole run =====")
             monitor.close()
         else:
-            print("planner/plan is not served: no planning was run")
+            print(f"{PLAN_ACTION} is not served: no planning was run")
             push_across_object(monitor, executor)
         executor.shutdown()
         monitor.destroy_node()

@@ -14,6 +14,18 @@ from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
+from gs_common.names import (
+    CAMERAS_RIG,
+    EE_POSE,
+    JOINT_STATES,
+    OBJECT_CLOUD,
+    PREDICTED_STATES,
+    TRACKING_GAUSSIANS,
+    TRACKING_PARTICLES,
+    camera_info_topic,
+    color_image_topic,
+    depth_image_topic,
+)
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.spin import run_node
@@ -41,18 +53,18 @@ def contract_topics(cameras: list[str]) -> list[tuple[str, type, object]]:
     topics = []
     for cam in cameras:
         topics += [
-            (f"cameras/{cam}/color/image_raw", Image, SENSOR_QOS),
-            (f"cameras/{cam}/depth/image_raw", Image, SENSOR_QOS),
-            (f"cameras/{cam}/color/camera_info", CameraInfo, SENSOR_QOS),
+            (color_image_topic(cam), Image, SENSOR_QOS),
+            (depth_image_topic(cam), Image, SENSOR_QOS),
+            (camera_info_topic(cam), CameraInfo, SENSOR_QOS),
         ]
     topics += [
-        ("cameras/rig", CameraRig, LATCHED_QOS),
-        ("perception/object_cloud", PointCloud2, SENSOR_QOS),
-        ("tracking/gaussians", PointCloud2, SENSOR_QOS),
-        ("tracking/particles", PointCloud2, SENSOR_QOS),
-        ("dynamics/predicted_states", PredictedStates, SENSOR_QOS),
-        ("robot/joint_states", JointState, SENSOR_QOS),
-        ("robot/ee_pose", PoseStamped, SENSOR_QOS),
+        (CAMERAS_RIG, CameraRig, LATCHED_QOS),
+        (OBJECT_CLOUD, PointCloud2, SENSOR_QOS),
+        (TRACKING_GAUSSIANS, PointCloud2, SENSOR_QOS),
+        (TRACKING_PARTICLES, PointCloud2, SENSOR_QOS),
+        (PREDICTED_STATES, PredictedStates, SENSOR_QOS),
+        (JOINT_STATES, JointState, SENSOR_QOS),
+        (EE_POSE, PoseStamped, SENSOR_QOS),
     ]
     return topics
 

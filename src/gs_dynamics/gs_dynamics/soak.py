@@ -123,6 +123,7 @@ def soak(args: argparse.Namespace) -> dict:
     from sensor_msgs.msg import Image, PointCloud2
     from tqdm import tqdm
 
+    from gs_common import names
     from gs_common.ros.qos import SENSOR_QOS, STATE_QOS
     from gs_dynamics_interfaces.action import Plan
     from gs_dynamics_interfaces.msg import PredictedStates
@@ -164,18 +165,18 @@ def soak(args: argparse.Namespace) -> dict:
         executor.add_node(node)
         received = collections.Counter()
         for topic, typ, qos in (
-            ("cameras/cam0/color/image_raw", Image, SENSOR_QOS),
-            ("tracking/particles", PointCloud2, SENSOR_QOS),
-            ("dynamics/predicted_states", PredictedStates, STATE_QOS),
-            ("sim/ground_truth/object_points", PointCloud2, SENSOR_QOS),
+            (names.color_image_topic("cam0"), Image, SENSOR_QOS),
+            (names.TRACKING_PARTICLES, PointCloud2, SENSOR_QOS),
+            (names.PREDICTED_STATES, PredictedStates, STATE_QOS),
+            (names.GT_POINTS_TOPIC, PointCloud2, SENSOR_QOS),
         ):
             node.create_subscription(typ, topic, lambda _m, t=topic: received.update([t]), qos)
-        client = ActionClient(node, Plan, "planner/plan")
+        client = ActionClient(node, Plan, names.PLAN_ACTION)
         deadline = time.monotonic() + 60
         while not client.server_is_ready() and time.monotonic() < deadline:
             executor.spin_once(timeout_sec=0.1)
         if not client.server_is_ready():
-            raise SystemExit("planner/plan is not available")
+            raise SystemExit(f"{names.PLAN_ACTION} is not available")
 
         samples: list[dict] = []
         statuses: collections.Counter = collections.Counter()

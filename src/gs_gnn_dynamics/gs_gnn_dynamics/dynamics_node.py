@@ -28,6 +28,8 @@ from gs_common.names import (
     PREDICTED_STATES,
     TRACKING_GAUSSIANS,
     TRACKING_PARTICLES,
+    WORLD_FRAME,
+    camera_optical_frame,
     predicted_image_topic,
 )
 from gs_common.pointcloud import CloudFormatError
@@ -130,7 +132,7 @@ class DynamicsNode(Node):
         images = (rgb.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
         for cam, img in zip(names, images):
             self.image_pubs[cam].publish(
-                numpy_to_image(img, "rgb8", stamp, f"{cam}_color_optical_frame")
+                numpy_to_image(img, "rgb8", stamp, camera_optical_frame(cam))
             )
         return f"rendered the final state into {len(names)} cameras"
 
@@ -151,11 +153,11 @@ class DynamicsNode(Node):
             cloud = self.latest_state
         else:
             cloud = req.state
-        if cloud.header.frame_id not in ("world", ""):
+        if cloud.header.frame_id not in (WORLD_FRAME, ""):
             return self._fail(
                 res,
                 Response.STATUS_INVALID_REQUEST,
-                f"state frame_id '{cloud.header.frame_id}' is not 'world'",
+                f"state frame_id '{cloud.header.frame_id}' is not '{WORLD_FRAME}'",
             )
         try:
             points = cloud_to_xyz(cloud) if cloud.width * cloud.height else np.zeros((0, 3))
@@ -167,7 +169,7 @@ class DynamicsNode(Node):
             self.get_logger().error(traceback.format_exc())
             return self._fail(res, Response.STATUS_INTERNAL_ERROR, f"prediction failed: {exc}")
         out = PredictedStates()
-        out.header.frame_id = "world"
+        out.header.frame_id = WORLD_FRAME
         out.header.stamp = cloud.header.stamp
         out.num_steps = len(positions) - 1
         out.num_particles = positions.shape[1]

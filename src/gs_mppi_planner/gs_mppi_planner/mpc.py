@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gs_common.names import WORLD_FRAME
 from gs_common.workcell import WORKSPACE
 from gs_mppi_planner.costs import shape_cost
 from gs_mppi_planner.mppi import PlanCanceled, PlanResult
@@ -85,7 +86,7 @@ class Goal:
     target cloud could not be read ("" when it could)."""
 
     target_points: np.ndarray | None = None
-    target_frame: str = "world"
+    target_frame: str = WORLD_FRAME
     target_error: str = ""
     target_preset: str = ""
     preset_x: float = 0.0

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from gs_common.names import WORLD_FRAME
 from gs_common.pointsets import validated_points
 
 PRESETS = ("straight_line", "translate", "rotate")
@@ -114,8 +115,8 @@ def check_target(
     workspace: (x_min, x_max, y_min, y_max) of the pusher [m]; target points may lie up to
     ``margin`` [m] outside it (the object can be pushed from inside), no further.
     """
-    if frame_id is not None and frame_id != "world":
-        raise InvalidTargetError(f"target frame_id = {frame_id!r}; expected 'world'")
+    if frame_id is not None and frame_id != WORLD_FRAME:
+        raise InvalidTargetError(f"target frame_id = {frame_id!r}; expected '{WORLD_FRAME}'")
     p = validated_points(points, "target", InvalidTargetError)
     x0, x1, y0, y1 = workspace
     out = (

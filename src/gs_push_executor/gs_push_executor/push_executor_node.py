@@ -19,13 +19,14 @@ import time
 import numpy as np
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import Point, Pose, PoseArray
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.names import EXECUTED_PATH, PLANNED_PATH, WORLD_FRAME
+from gs_common.ros.execute_push import serve_execute_push
+from gs_common.ros.params import declare_params, param_specs
 from gs_common.ros.qos import SENSOR_QOS, STATE_QOS
 from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
@@ -64,34 +65,20 @@ class PushExecutorNode(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__("push_executor", **kwargs)
-        specs = [
-            ParamSpec(k, d, desc, check=(lambda v, n=k: cfg.check_setting(n, v)), read_only=True)
-            for k, (d, desc, _) in cfg.SETTINGS.items()
-        ]
-        self.params = declare_params(self, specs)
+        self.params = declare_params(self, param_specs(cfg.SETTINGS))
         self.robot, self.workspace, self.limits, self.supervision = cfg.build(self.params)
         self.kin = PusherKinematics(self.robot)
         self._joints_lock = threading.Lock()
         self._joints: tuple[float, np.ndarray] | None = None  # (monotonic time, (n,) rad)
         self._busy = threading.Lock()
         sub_group = MutuallyExclusiveCallbackGroup()
-        self.pub_planned = self.create_publisher(PoseArray, "push_executor/planned_path", STATE_QOS)
-        self.pub_executed = self.create_publisher(
-            PoseArray, "push_executor/executed_path", STATE_QOS
-        )
+        self.pub_planned = self.create_publisher(PoseArray, PLANNED_PATH, STATE_QOS)
+        self.pub_executed = self.create_publisher(PoseArray, EXECUTED_PATH, STATE_QOS)
         try:
             self.backend = self._make_backend(sub_group)
         except BackendError as exc:
             raise ValueError(f"backend '{self.params['backend']}': {exc}") from exc
-        self.action_server = ActionServer(
-            self,
-            ExecutePush,
-            "robot/execute_push",
-            execute_callback=self._execute,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=ReentrantCallbackGroup(),
-        )
+        self.action_server = serve_execute_push(self, self._execute)
         self.get_logger().info(
             f"push_executor ready: backend={self.params['backend']} "
             f"robot={self.params['urdf_path'] or self.params['robot']} "
@@ -157,7 +144,7 @@ class PushExecutorNode(Node):
 
     # --- action -------------------------------------------------------------------------------
     def _poses(self, points) -> PoseArray:
-        msg = PoseArray(header=make_header("world", self.get_clock().now().to_msg()))
+        msg = PoseArray(header=make_header(WORLD_FRAME, self.get_clock().now().to_msg()))
         msg.poses = [Pose(position=_point(p)) for p in points]
         return msg
 

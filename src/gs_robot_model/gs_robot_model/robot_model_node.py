@@ -24,6 +24,15 @@ from sensor_msgs.msg import CameraInfo, Image, JointState
 
 import gs_robot_model  # noqa: F401  (MUJOCO_GL default)
 from gs_common.device import resolve_device
+from gs_common.names import (
+    CAMERAS_RIG,
+    EE_POSE,
+    ESTIMATE_ROBOT_POSE_SERVICE,
+    JOINT_STATES,
+    WORLD_FRAME,
+    camera_info_topic,
+    robot_mask_topic,
+)
 from gs_common.ros.image import image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pose import pose_from_matrix
@@ -87,7 +96,7 @@ def _param_specs() -> list[ParamSpec]:
         ),
         ParamSpec(
             "mask_topic",
-            "cameras/{cam}/robot_mask",
+            robot_mask_topic("{cam}"),
             "robot mask topic template ({cam} = camera name)",
             check=lambda v: None if "{cam}" in v else f"mask_topic={v!r} lacks {{cam}}",
             read_only=True,
@@ -127,18 +136,18 @@ class RobotModelNode(Node):
         self.pub_masks: dict[str, object] = {}
         self.info_subs = []
         self.pub_ee = (
-            self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
+            self.create_publisher(PoseStamped, EE_POSE, SENSOR_QOS)
             if self.params["publish_ee_pose"]
             else None
         )
         self._render_group = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(JointState, "robot/joint_states", self._on_joints, SENSOR_QOS)
-        self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
+        self.create_subscription(JointState, JOINT_STATES, self._on_joints, SENSOR_QOS)
+        self.create_subscription(CameraRig, CAMERAS_RIG, self._on_rig, LATCHED_QOS)
         # same group as mask rendering: an estimate (seconds of gradient steps) runs alone,
         # masks pause meanwhile (camera frames are skipped) instead of both crawling
         self.create_service(
             EstimateRobotPose,
-            "robot_model/estimate_pose",
+            ESTIMATE_ROBOT_POSE_SERVICE,
             self._on_estimate,
             callback_group=self._render_group,
         )
@@ -164,22 +173,20 @@ class RobotModelNode(Node):
         try:
             q = self._joint_vector(msg)
         except ValueError as exc:
-            self.get_logger().warning(
-                f"rejected robot/joint_states: {exc}", throttle_duration_sec=5.0
-            )
+            self.get_logger().warning(f"rejected {JOINT_STATES}: {exc}", throttle_duration_sec=5.0)
             return
         self.core.set_joints(q)
         if self.pub_ee is not None:
             pose = pose_from_matrix(self.core.tip_pose(q))
             self.pub_ee.publish(
-                PoseStamped(header=make_header("world", msg.header.stamp), pose=pose)
+                PoseStamped(header=make_header(WORLD_FRAME, msg.header.stamp), pose=pose)
             )
 
     def _on_rig(self, msg: CameraRig) -> None:
         try:
             names, intrinsics, poses = rig_from_msg(msg)
         except ValueError as exc:
-            self.get_logger().error(f"rejected cameras/rig: {exc}")
+            self.get_logger().error(f"rejected {CAMERAS_RIG}: {exc}")
             return
         self.rig = {n: (intr, pose) for n, intr, pose in zip(names, intrinsics, poses)}
         if not self.params["publish_masks"]:
@@ -192,7 +199,7 @@ class RobotModelNode(Node):
             self.info_subs.append(
                 self.create_subscription(
                     CameraInfo,
-                    f"cameras/{name}/color/camera_info",
+                    camera_info_topic(name),
                     lambda m, n=name: self._on_frame(n, m),
                     SENSOR_QOS,
                     callback_group=self._render_group,

@@ -15,7 +15,6 @@ counted as dropped (gs_common.frame_sync), nothing queues without bound.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections import deque
 
@@ -25,8 +24,18 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
 from gs_common.device import DEVICE_CHOICES, resolve_device
-from gs_common.frame_sync import FrameSync, StampError
+from gs_common.frame_sync import FrameSync, FrameWorker, StampError
 from gs_common.image import ImageFormatError
+from gs_common.names import (
+    CAMERAS_RIG,
+    OBJECT_CLOUD,
+    WORLD_FRAME,
+    camera_topic,
+    gt_mask_topic,
+    object_mask_topic,
+    occluder_mask_topic,
+    robot_mask_topic,
+)
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import array_to_cloud
@@ -38,9 +47,9 @@ from gs_segmentation.geometric import GeometricConfig
 from gs_segmentation.pipeline import BACKENDS, ObjectPerception, make_backend
 from gs_segmentation.views import RGBDView
 
-ROBOT_TOPICS = {
-    "robot_model": "cameras/{cam}/robot_mask",
-    "oracle": "sim/ground_truth/{cam}/robot_mask",
+ROBOT_TOPICS = {  # topic templates ({cam} = camera name)
+    "robot_model": robot_mask_topic("{cam}"),
+    "oracle": gt_mask_topic("{cam}", "robot"),
 }
 CLOUD_FIELDS = ("x", "y", "z", "r", "g", "b")
 
@@ -114,7 +123,7 @@ class SegmentationNode(Node):
         )
         backend = make_backend(p["backend"], config, p["weights"], resolve_device(p["device"]))
         self.perception = ObjectPerception(backend, voxel_size=p["voxel_size"])
-        self.pub_cloud = self.create_publisher(PointCloud2, "perception/object_cloud", SENSOR_QOS)
+        self.pub_cloud = self.create_publisher(PointCloud2, OBJECT_CLOUD, SENSOR_QOS)
         self.pub_mask: dict[str, tuple] = {}
         self.sync: FrameSync | None = None
         self.rig = None
@@ -123,10 +132,15 @@ class SegmentationNode(Node):
         self.robot_seen = False
         self.segmented = self.skipped_no_robot = self.rejected = 0
         self._t_first: float | None = None  # first segmented frame (rate)
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
-        self._worker = threading.Thread(target=self._work, name="segmentation", daemon=True)
-        self._worker.start()
+        self.create_subscription(CameraRig, CAMERAS_RIG, self.on_rig, LATCHED_QOS)
+        self.worker = FrameWorker(
+            "segmentation",
+            lambda: self.sync.take() if self.sync else None,
+            self._process,
+            (ValueError,),
+            lambda exc: self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0),
+            lambda exc: self.get_logger().error(f"segmentation failed on a frame: {exc!r}"),
+        )
         self.create_timer(p["report_period"], self.report)
         source = p["robot_mask_source"]
         if source == "oracle":
@@ -153,13 +167,13 @@ class SegmentationNode(Node):
         source = self.params["robot_mask_source"]
         for cam in names:
             self.pub_mask[cam] = (
-                self.create_publisher(Image, f"cameras/{cam}/object_mask", SENSOR_QOS),
-                self.create_publisher(Image, f"segmentation/{cam}/occluder_mask", SENSOR_QOS),
+                self.create_publisher(Image, object_mask_topic(cam), SENSOR_QOS),
+                self.create_publisher(Image, occluder_mask_topic(cam), SENSOR_QOS),
             )
-            for stream, topic in (("color", "color/image_raw"), ("depth", "depth/image_raw")):
+            for stream in ("color", "depth"):
                 self.create_subscription(
                     Image,
-                    f"cameras/{cam}/{topic}",
+                    camera_topic(cam, stream),
                     lambda m, c=cam, s=stream: self.on_image(m, c, s),
                     SENSOR_QOS,
                 )
@@ -203,7 +217,7 @@ class SegmentationNode(Node):
             self.get_logger().warn(f"dropping {exc}", throttle_duration_sec=5.0)
             return
         if done:
-            self._wake.set()
+            self.worker.wake()
 
     def on_robot(self, msg: Image, cam: str) -> None:
         data = self._decode(msg, cam, "robot_mask")
@@ -223,21 +237,6 @@ class SegmentationNode(Node):
         return None if best is None else best[1]
 
     # --- worker --------------------------------------------------------------------------------
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            if not self._wake.wait(0.2):
-                continue
-            self._wake.clear()
-            frame = self.sync.take() if self.sync else None
-            if frame is None:
-                continue
-            try:
-                self._process(*frame)
-            except ValueError as exc:
-                self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0)
-            except Exception as exc:  # keep serving; the next frame may be fine
-                self.get_logger().error(f"segmentation failed on a frame: {exc!r}")
-
     def _process(self, stamp_ns: int, images: dict) -> None:
         names, intr, poses = self.rig
         source = self.params["robot_mask_source"]
@@ -283,7 +282,7 @@ class SegmentationNode(Node):
             occ = res.occluders[i] if res.occluders is not None else np.zeros_like(res.masks[i])
             occ_pub.publish(numpy_to_image(occ.astype(np.uint8) * 255, "mono8", stamp, fid))
         cols = np.concatenate([res.points, res.colors], 1).astype(np.float32)
-        self.pub_cloud.publish(array_to_cloud(cols, CLOUD_FIELDS, "world", stamp))
+        self.pub_cloud.publish(array_to_cloud(cols, CLOUD_FIELDS, WORLD_FRAME, stamp))
         self.segmented += 1
 
     def report(self) -> None:
@@ -297,8 +296,7 @@ class SegmentationNode(Node):
         )
 
     def close(self) -> None:
-        self._stop.set()
-        self._worker.join(timeout=5.0)
+        self.worker.close()
 
 
 def _ns(msg: Image) -> int:

@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from gs_sim.settings import workcell_config
+from gs_common.settings import add_cli_option
+from gs_sim.settings import SETTINGS, workcell_config
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -19,11 +20,8 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         config = workcell_config(
             {
-                "object": args.object,
-                "image_width": args.width,
-                "image_height": args.height,
-                "fps": args.fps,
-                "num_cameras": args.cameras,
+                k: getattr(args, k)
+                for k in ("object", "image_width", "image_height", "fps", "num_cameras")
             }
         )
         sampling = PushSampling(speed=args.speed)
@@ -58,15 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gs-sim", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="record random-push episodes with ground truth")
-    gen.add_argument("--object", default="rope", choices=["rope", "cloth", "toy"])
+    add_cli_option(gen, SETTINGS, "object")
     gen.add_argument("--episodes", type=int, default=1)
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--out", required=True, help="output directory")
     gen.add_argument("--pushes", type=int, default=3, help="pushes per episode")
-    gen.add_argument("--width", type=int, default=320)
-    gen.add_argument("--height", type=int, default=240)
-    gen.add_argument("--fps", type=float, default=15.0)
-    gen.add_argument("--cameras", type=int, default=4)
+    add_cli_option(gen, SETTINGS, "image_width", "--width")
+    add_cli_option(gen, SETTINGS, "image_height", "--height")
+    add_cli_option(gen, SETTINGS, "fps")
+    add_cli_option(gen, SETTINGS, "num_cameras", "--cameras")
     gen.add_argument("--speed", type=float, default=0.08, help="push speed [m/s]")
     gen.add_argument("--no-masks", action="store_true", help="skip ground-truth masks")
     gen.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -15,25 +15,19 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from mcap.writer import CompressionType
 from mcap_ros2.writer import Writer
 
+from gs_common import names
 from gs_common.camera import CameraIntrinsics
+from gs_common.episode import AtomicMcap
 from gs_common.geometry import matrix_to_quat
 from gs_common.image import encode_image
-from gs_common.names import GT_POINTS_TOPIC
 from gs_common.pointcloud import pack_points
 from gs_sim.msg_schemas import schema_name, schema_text
 
 FORMAT_NAME = "gs_dynamics.sim_episode"
 FORMAT_VERSION = 1
-PUSH_TOPIC = "robot/executed_push"
 DEPTH_SCALE = 0.001
-
-
-def gt_mask_topic(cam: str, what: str) -> str:
-    """``sim/ground_truth/<cam>/object_mask`` or ``.../robot_mask``."""
-    return f"sim/ground_truth/{cam}/{what}_mask"
 
 
 def _stamp(t: float) -> dict:
@@ -87,7 +81,7 @@ def _cloud(t: float, points: np.ndarray) -> dict:
     data, fields, step = pack_points(points)
     n = len(points)
     return {
-        "header": _header(t, "world"),
+        "header": _header(t, names.WORLD_FRAME),
         "height": 1,
         "width": n,
         "fields": [
@@ -101,10 +95,6 @@ def _cloud(t: float, points: np.ndarray) -> dict:
     }
 
 
-def optical_frame(cam: str) -> str:
-    return f"{cam}_color_optical_frame"
-
-
 def tf_static_message(t: float, cameras) -> dict:
     """tf2_msgs/TFMessage: world -> every camera's optical frame (as the sim node sends)."""
     transforms = []
@@ -112,8 +102,8 @@ def tf_static_message(t: float, cameras) -> dict:
         pose = _pose(c.world_from_camera[:3, 3], matrix_to_quat(c.world_from_camera[:3, :3]))
         transforms.append(
             {
-                "header": _header(t, "world"),
-                "child_frame_id": optical_frame(c.name),
+                "header": _header(t, names.WORLD_FRAME),
+                "child_frame_id": names.camera_optical_frame(c.name),
                 "transform": {"translation": pose["position"], "rotation": pose["orientation"]},
             }
         )
@@ -135,13 +125,8 @@ class EpisodeWriter:
     }
 
     def __init__(self, path: str | os.PathLike, metadata: dict) -> None:
-        self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self._writer = Writer(
-            self._file, chunk_size=4 * 1024 * 1024, compression=CompressionType.ZSTD
-        )
+        self._out = AtomicMcap(path, Writer)
+        self.path, self.tmp, self._writer = self._out.path, self._out.tmp, self._out.writer
         self._schemas = {
             k: self._writer.register_msgdef(schema_name(v), schema_text(v))
             for k, v in self.TYPES.items()
@@ -156,16 +141,18 @@ class EpisodeWriter:
 
     def write_rig(self, t: float, cameras) -> None:
         msg = {
-            "header": _header(t, "world"),
+            "header": _header(t, names.WORLD_FRAME),
             "names": [c.name for c in cameras],
             "world_from_camera": [
                 _pose(c.world_from_camera[:3, 3], matrix_to_quat(c.world_from_camera[:3, :3]))
                 for c in cameras
             ],
-            "color_info": [_camera_info(t, optical_frame(c.name), c.intrinsics) for c in cameras],
+            "color_info": [
+                _camera_info(t, names.camera_optical_frame(c.name), c.intrinsics) for c in cameras
+            ],
             "depth_scale": [DEPTH_SCALE] * len(cameras),
         }
-        self._write("cameras/rig", "rig", msg, t)
+        self._write(names.CAMERAS_RIG, "rig", msg, t)
         self._write("tf_static", "tf", tf_static_message(t, cameras), t)
 
     def write_frame(
@@ -182,25 +169,27 @@ class EpisodeWriter:
     ) -> None:
         """One time step: camera images (+ masks if present), robot state, ground truth."""
         for cam, fr in zip(cameras, frames):
-            fid = optical_frame(cam.name)
-            base = f"cameras/{cam.name}"
-            self._write(f"{base}/color/image_raw", "image", _image(t, fid, fr.rgb, "rgb8"), t)
+            fid = names.camera_optical_frame(cam.name)
+            rgb = _image(t, fid, fr.rgb, "rgb8")
+            self._write(names.color_image_topic(cam.name), "image", rgb, t)
             mm = np.clip(np.round(fr.depth * 1000.0), 0, 65535).astype(np.uint16)
-            self._write(f"{base}/depth/image_raw", "image", _image(t, fid, mm, "16UC1"), t)
-            self._write(
-                f"{base}/color/camera_info", "info", _camera_info(t, fid, cam.intrinsics), t
-            )
+            self._write(names.depth_image_topic(cam.name), "image", _image(t, fid, mm, "16UC1"), t)
+            info = _camera_info(t, fid, cam.intrinsics)
+            self._write(names.camera_info_topic(cam.name), "info", info, t)
             for what, mask in (("object", fr.object_mask), ("robot", fr.robot_mask)):
                 if mask is not None:
                     img = mask.astype(np.uint8) * 255
                     self._write(
-                        gt_mask_topic(cam.name, what), "image", _image(t, fid, img, "mono8"), t
+                        names.gt_mask_topic(cam.name, what),
+                        "image",
+                        _image(t, fid, img, "mono8"),
+                        t,
                     )
         self._write(
-            "robot/joint_states",
+            names.JOINT_STATES,
             "joints",
             {
-                "header": _header(t, "world"),
+                "header": _header(t, names.WORLD_FRAME),
                 "name": list(joint_names),
                 "position": [float(v) for v in joints],
                 "velocity": [float(v) for v in joint_vel],
@@ -209,29 +198,23 @@ class EpisodeWriter:
             t,
         )
         self._write(
-            "robot/ee_pose",
+            names.EE_POSE,
             "pose",
-            {"header": _header(t, "world"), "pose": _pose(tip_pos, tip_quat)},
+            {"header": _header(t, names.WORLD_FRAME), "pose": _pose(tip_pos, tip_quat)},
             t,
         )
-        self._write(GT_POINTS_TOPIC, "cloud", _cloud(t, object_points), t)
+        self._write(names.GT_POINTS_TOPIC, "cloud", _cloud(t, object_points), t)
 
     def write_push(self, t: float, x: float, y: float, theta: float, length: float) -> None:
         self._write(
-            PUSH_TOPIC,
+            names.EXECUTED_PUSH,
             "push",
             {"x": float(x), "y": float(y), "theta": float(theta), "length": float(length)},
             t,
         )
 
     def close(self) -> Path:
-        self._writer.finish()
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path
+        return self._out.commit()
 
     def abort(self) -> None:
-        try:
-            self._file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+        self._out.abort()

@@ -24,16 +24,27 @@ import time
 import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 
 import gs_sim  # noqa: F401  (sets MUJOCO_GL before mujoco is imported)
 from gs_common.image import depth_to_millimetres
+from gs_common.names import (
+    CAMERAS_RIG,
+    EE_POSE,
+    GT_POINTS_TOPIC,
+    JOINT_STATES,
+    WORLD_FRAME,
+    camera_info_topic,
+    camera_optical_frame,
+    color_image_topic,
+    depth_image_topic,
+    gt_mask_topic,
+)
 from gs_common.ros.camera_info import intrinsics_to_camera_info
+from gs_common.ros.execute_push import serve_execute_push
 from gs_common.ros.image import numpy_to_image
-from gs_common.ros.params import ParamSpec, declare_params
+from gs_common.ros.params import declare_params, param_specs
 from gs_common.ros.pointcloud2 import xyz_to_cloud
 from gs_common.ros.pose import point_msg, pose_from_matrix, pose_msg
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
@@ -44,65 +55,12 @@ from gs_dynamics_interfaces.msg import CameraRig
 from gs_sim.depth_noise import DepthNoise
 from gs_sim.push import PushRejected, validate_push
 from gs_sim.rig_renderer import RigRenderer
-from gs_sim.settings import SETTINGS, check_setting, workcell_config
+from gs_sim.settings import NODE_SETTINGS, SETTINGS, workcell_config
 from gs_sim.tf_publisher import SimTf
 from gs_sim.trajectory_controller import attach as attach_trajectory_controller
 from gs_sim.workcell import Workcell
 
-GROUND_TRUTH_TOPIC = "sim/ground_truth/object_points"
 DEPTH_SCALE = 0.001  # metres per 16UC1 unit
-
-
-def _param_specs() -> list[ParamSpec]:
-    specs = []
-    for name, (default, description, _) in SETTINGS.items():
-        specs.append(
-            ParamSpec(
-                name,
-                default,
-                description,
-                check=(lambda v, n=name: check_setting(n, v)),
-                read_only=True,
-            )
-        )
-    specs += [
-        ParamSpec(
-            "depth_encoding",
-            "16UC1",
-            "depth image encoding: 16UC1 (mm) or 32FC1 (m)",
-            choices=("16UC1", "32FC1"),
-            read_only=True,
-        ),
-        ParamSpec(
-            "publish_ground_truth",
-            True,
-            f"publish object vertices on {GROUND_TRUTH_TOPIC} (oracle experiments and "
-            "benchmarks only)",
-            read_only=True,
-        ),
-        ParamSpec(
-            "publish_masks",
-            True,
-            "publish ground-truth object and robot masks on sim/ground_truth/<cam>/object_mask "
-            "and sim/ground_truth/<cam>/robot_mask (mono8, 255 = set): for evaluation and "
-            "explicit oracle options only",
-            read_only=True,
-        ),
-        ParamSpec(
-            "publish_ee_pose",
-            True,
-            "publish robot/ee_pose (pusher tip, world frame); false when the robot_model node "
-            "publishes it from forward kinematics",
-            read_only=True,
-        ),
-        ParamSpec(
-            "real_time",
-            True,
-            "pace the simulation to wall-clock time (false: as fast as possible)",
-            read_only=True,
-        ),
-    ]
-    return specs
 
 
 class SimNode(Node):
@@ -110,8 +68,8 @@ class SimNode(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__("sim", **kwargs)
-        self.params = declare_params(self, _param_specs())
-        settings = {k: self.params[k] for k in SETTINGS}
+        self.params = declare_params(self, param_specs(NODE_SETTINGS))
+        settings = {s.name: self.params[s.name] for s in SETTINGS}
         self.workcell = Workcell(workcell_config(settings), seed=int(self.params["seed"]))
         self.lock = threading.Lock()
         self.frame_event = threading.Condition(self.lock)
@@ -123,31 +81,24 @@ class SimNode(Node):
         self.pub_color, self.pub_depth, self.pub_info = {}, {}, {}
         self.pub_masks: dict[str, tuple] = {}
         for name in self.cam_names:
-            base = f"cameras/{name}"
-            self.pub_color[name] = self.create_publisher(
-                Image, f"{base}/color/image_raw", SENSOR_QOS
-            )
-            self.pub_depth[name] = self.create_publisher(
-                Image, f"{base}/depth/image_raw", SENSOR_QOS
-            )
-            self.pub_info[name] = self.create_publisher(
-                CameraInfo, f"{base}/color/camera_info", SENSOR_QOS
-            )
+            pub = self.create_publisher
+            self.pub_color[name] = pub(Image, color_image_topic(name), SENSOR_QOS)
+            self.pub_depth[name] = pub(Image, depth_image_topic(name), SENSOR_QOS)
+            self.pub_info[name] = pub(CameraInfo, camera_info_topic(name), SENSOR_QOS)
             if self.params["publish_masks"]:
-                gt = f"sim/ground_truth/{name}"
-                self.pub_masks[name] = (
-                    self.create_publisher(Image, f"{gt}/object_mask", SENSOR_QOS),
-                    self.create_publisher(Image, f"{gt}/robot_mask", SENSOR_QOS),
+                self.pub_masks[name] = tuple(
+                    pub(Image, gt_mask_topic(name, kind), SENSOR_QOS)
+                    for kind in ("object", "robot")
                 )
-        self.pub_rig = self.create_publisher(CameraRig, "cameras/rig", LATCHED_QOS)
-        self.pub_joints = self.create_publisher(JointState, "robot/joint_states", SENSOR_QOS)
+        self.pub_rig = self.create_publisher(CameraRig, CAMERAS_RIG, LATCHED_QOS)
+        self.pub_joints = self.create_publisher(JointState, JOINT_STATES, SENSOR_QOS)
         self.pub_ee = (
-            self.create_publisher(PoseStamped, "robot/ee_pose", SENSOR_QOS)
+            self.create_publisher(PoseStamped, EE_POSE, SENSOR_QOS)
             if self.params["publish_ee_pose"]
             else None
         )
         self.pub_gt = (
-            self.create_publisher(PointCloud2, GROUND_TRUTH_TOPIC, SENSOR_QOS)
+            self.create_publisher(PointCloud2, GT_POINTS_TOPIC, SENSOR_QOS)
             if self.params["publish_ground_truth"]
             else None
         )
@@ -156,15 +107,7 @@ class SimNode(Node):
         self.trajectory_controller = attach_trajectory_controller(self, self.workcell, self.lock)
         self._tf = SimTf(self, wc)  # /tf_static (cameras, robot base) and /tf (arm links)
         self._tf.publish_static()
-        self.action_server = ActionServer(
-            self,
-            ExecutePush,
-            "robot/execute_push",
-            execute_callback=self._execute_push,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT,
-            cancel_callback=lambda _goal: CancelResponse.ACCEPT,
-            callback_group=ReentrantCallbackGroup(),
-        )
+        self.action_server = serve_execute_push(self, self._execute_push)
         self._thread = threading.Thread(target=self._sim_loop, name="gs_sim_loop", daemon=True)
         self._thread.start()
         self.get_logger().info(
@@ -174,18 +117,15 @@ class SimNode(Node):
         )
 
     # --- publishing -------------------------------------------------------------------------
-    def _frame_id(self, cam: str) -> str:
-        return f"{cam}_color_optical_frame"
-
     def _publish_rig(self) -> None:
-        msg = CameraRig(header=make_header("world", self.get_clock().now().to_msg()))
+        msg = CameraRig(header=make_header(WORLD_FRAME, self.get_clock().now().to_msg()))
         msg.names = list(self.cam_names)
         for cam in self.workcell.cameras:
             t = cam.world_from_camera
             msg.world_from_camera.append(pose_from_matrix(t))
             msg.color_info.append(
                 intrinsics_to_camera_info(
-                    cam.intrinsics, msg.header.stamp, self._frame_id(cam.name)
+                    cam.intrinsics, msg.header.stamp, camera_optical_frame(cam.name)
                 )
             )
         msg.depth_scale = [DEPTH_SCALE] * len(self.cam_names)
@@ -193,21 +133,23 @@ class SimNode(Node):
 
     def _publish_frame(self, frames, joints, tip_pos, tip_quat, points) -> None:
         stamp = self.get_clock().now().to_msg()
-        js = JointState(header=make_header("world", stamp))
+        js = JointState(header=make_header(WORLD_FRAME, stamp))
         js.name = self.workcell.joint_names
         js.position = [float(v) for v in joints[0]]
         js.velocity = [float(v) for v in joints[1]]
         self.pub_joints.publish(js)
         if self.pub_ee is not None:
             self.pub_ee.publish(
-                PoseStamped(header=make_header("world", stamp), pose=pose_msg(tip_pos, tip_quat))
+                PoseStamped(
+                    header=make_header(WORLD_FRAME, stamp), pose=pose_msg(tip_pos, tip_quat)
+                )
             )
         if self.pub_gt is not None:
-            self.pub_gt.publish(xyz_to_cloud(points, "world", stamp))
+            self.pub_gt.publish(xyz_to_cloud(points, WORLD_FRAME, stamp))
         self._tf.publish_links(stamp)
         enc = self.params["depth_encoding"]
         for cam, frame in zip(self.workcell.cameras, frames):
-            fid = self._frame_id(cam.name)
+            fid = camera_optical_frame(cam.name)
             depth = frame.depth
             if self._noise is not None:
                 depth = self._noise.apply(depth, self._noise_rng)

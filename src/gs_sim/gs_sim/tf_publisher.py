@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from gs_common.geometry import make_transform, quat_to_matrix
+from gs_common.names import TF_STATIC_TOPIC, TF_TOPIC
 from gs_common.ros.qos import SENSOR_QOS
 from gs_common.ros.tf import TF_STATIC_QOS, WORLD_FRAME, rig_frames, tf_message
 from gs_sim.robot_xarm import ARM_PREFIX
@@ -43,8 +44,8 @@ class SimTf:
 
     def __init__(self, node, workcell) -> None:
         self.node, self.wc = node, workcell
-        self.pub_static = node.create_publisher(TFMessage, "/tf_static", TF_STATIC_QOS)
-        self.pub = node.create_publisher(TFMessage, "/tf", SENSOR_QOS)
+        self.pub_static = node.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
+        self.pub = node.create_publisher(TFMessage, TF_TOPIC, SENSOR_QOS)
         base = next(
             b
             for b in range(workcell.model.nbody)

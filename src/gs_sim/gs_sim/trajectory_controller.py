@@ -18,9 +18,10 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from gs_common.names import ARM_TRAJECTORY_COMMAND
 from gs_sim.workcell import Workcell
 
-COMMAND_TOPIC = "arm_controller/joint_trajectory"
+COMMAND_TOPIC = ARM_TRAJECTORY_COMMAND
 
 
 class TrajectoryRejected(ValueError):  # noqa: N818 - reads as the outcome

@@ -1,5 +1,5 @@
 """Moved to :mod:`gs_common.frame_sync` (shared with gs_segmentation); re-exported here."""
 
-from gs_common.frame_sync import FrameSync, StampError
+from gs_common.frame_sync import FrameSync, FrameWorker, StampError
 
-__all__ = ["FrameSync", "StampError"]
+__all__ = ["FrameSync", "FrameWorker", "StampError"]

@@ -13,7 +13,6 @@ is busy are dropped (counted and reported in the log), never queued. Publishes
 from __future__ import annotations
 
 import sys
-import threading
 
 import numpy as np
 import rclpy
@@ -24,6 +23,14 @@ from sensor_msgs.msg import Image, PointCloud2
 from gs_common.camera import CameraIntrinsics
 from gs_common.device import DEVICE_CHOICES, resolve_device
 from gs_common.image import ImageFormatError
+from gs_common.names import (
+    CAMERAS_RIG,
+    EE_POSE,
+    TRACKING_GAUSSIANS,
+    TRACKING_PARTICLES,
+    WORLD_FRAME,
+    camera_topic,
+)
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
@@ -31,7 +38,7 @@ from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
 from gs_dynamics_interfaces.msg import CameraRig
-from gs_tracking.frame_sync import FrameSync, StampError
+from gs_tracking.frame_sync import FrameSync, FrameWorker, StampError
 from gs_tracking.fusion import EmptyCloudError
 from gs_tracking.session import FrameImages, TrackingSession
 from gs_tracking.tracker import TrackerConfig
@@ -51,7 +58,7 @@ PARAMS = [
         "voxel_size", 0.004, "voxel size [m] of the fused first-frame cloud", range=(0.0005, 0.05)
     ),
     ParamSpec(
-        "particles", 100, "control particles published on tracking/particles", range=(1, 5000)
+        "particles", 100, f"control particles published on {TRACKING_PARTICLES}", range=(1, 5000)
     ),
     ParamSpec(
         "particle_spacing", 0.01, "minimum spacing [m] of the control particles", range=(0.0, 0.2)
@@ -73,22 +80,26 @@ class TrackingNode(Node):
         super().__init__("tracking", **kwargs)
         self.params = declare_params(self, PARAMS)
         self.device = resolve_device(self.params["device"])
-        self.pub_gaussians = self.create_publisher(PointCloud2, "tracking/gaussians", SENSOR_QOS)
-        self.pub_particles = self.create_publisher(PointCloud2, "tracking/particles", SENSOR_QOS)
+        self.pub_gaussians = self.create_publisher(PointCloud2, TRACKING_GAUSSIANS, SENSOR_QOS)
+        self.pub_particles = self.create_publisher(PointCloud2, TRACKING_PARTICLES, SENSOR_QOS)
         self.sync: FrameSync | None = None
         self.rig: tuple[list[str], list[CameraIntrinsics], np.ndarray] | None = None
         self.session: TrackingSession | None = None
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self.tracked = 0
         self.rejected = 0
         self.pusher_tip: np.ndarray | None = None  # (3,) m, world, from robot/ee_pose
-        self.create_subscription(CameraRig, "cameras/rig", self.on_rig, LATCHED_QOS)
-        self.create_subscription(PoseStamped, "robot/ee_pose", self.on_ee_pose, SENSOR_QOS)
-        self._worker = threading.Thread(target=self._work, name="tracking", daemon=True)
-        self._worker.start()
+        self.create_subscription(CameraRig, CAMERAS_RIG, self.on_rig, LATCHED_QOS)
+        self.create_subscription(PoseStamped, EE_POSE, self.on_ee_pose, SENSOR_QOS)
+        self.worker = FrameWorker(
+            "tracking",
+            lambda: self.sync.take() if self.sync else None,
+            self._process,
+            (EmptyCloudError, ValueError),
+            lambda exc: self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0),
+            lambda exc: self.get_logger().error(f"tracking failed on a frame: {exc!r}"),
+        )
         self.create_timer(self.params["report_period"], self.report)
-        self.get_logger().info(f"tracking ready on {self.device}; waiting for cameras/rig")
+        self.get_logger().info(f"tracking ready on {self.device}; waiting for {CAMERAS_RIG}")
 
     # --- inputs --------------------------------------------------------------------------------
     def on_rig(self, msg: CameraRig) -> None:
@@ -97,24 +108,19 @@ class TrackingNode(Node):
         try:
             names, intr, poses = rig_from_msg(msg)
         except ValueError as exc:
-            self.get_logger().error(f"ignoring cameras/rig: {exc}")
+            self.get_logger().error(f"ignoring {CAMERAS_RIG}: {exc}")
             return
         self.rig = (names, intr, poses)
         self.sync = FrameSync(names, STREAMS)
         subs = [
             self.create_subscription(
                 Image,
-                f"cameras/{cam}/{topic}",
+                camera_topic(cam, stream),
                 lambda m, c=cam, s=stream: self.on_image(m, c, s),
                 SENSOR_QOS,
             )
             for cam in names
-            for stream, topic in (
-                ("color", "color/image_raw"),
-                ("depth", "depth/image_raw"),
-                ("object_mask", "object_mask"),
-                ("robot_mask", "robot_mask"),
-            )
+            for stream in STREAMS
         ]
         self.get_logger().info(f"rig received: cameras {names}")
         oracle = sorted(s.topic_name for s in subs if "ground_truth" in s.topic_name)
@@ -125,10 +131,10 @@ class TrackingNode(Node):
         """Pusher tip position for the tracker's contact terms (world frame only)."""
         p = msg.pose.position
         tip = np.array([p.x, p.y, p.z], np.float64)
-        if msg.header.frame_id not in ("world", "") or not np.isfinite(tip).all():
+        if msg.header.frame_id not in (WORLD_FRAME, "") or not np.isfinite(tip).all():
             self.rejected += 1
             self.get_logger().warn(
-                f"dropping robot/ee_pose: frame_id '{msg.header.frame_id}', position {tip}",
+                f"dropping {EE_POSE}: frame_id '{msg.header.frame_id}', position {tip}",
                 throttle_duration_sec=5.0,
             )
             return
@@ -161,24 +167,9 @@ class TrackingNode(Node):
             )
             return
         if done:
-            self._wake.set()
+            self.worker.wake()
 
     # --- worker --------------------------------------------------------------------------------
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            if not self._wake.wait(0.2):
-                continue
-            self._wake.clear()
-            frame = self.sync.take() if self.sync else None
-            if frame is None:
-                continue
-            try:
-                self._process(*frame)
-            except (EmptyCloudError, ValueError) as exc:
-                self.get_logger().warn(f"frame skipped: {exc}", throttle_duration_sec=5.0)
-            except Exception as exc:  # keep serving; the next frame may be fine
-                self.get_logger().error(f"tracking failed on a frame: {exc!r}")
-
     def _process(self, stamp_ns: int, images: dict) -> None:
         names, intr, poses = self.rig
         p = self.params
@@ -212,9 +203,9 @@ class TrackingNode(Node):
         self.tracked += 1
         stamp = rclpy.time.Time(nanoseconds=stamp_ns).to_msg()
         columns = self.session.gaussians.to_columns()
-        self.pub_gaussians.publish(gaussians_to_cloud(columns, "world", stamp))
+        self.pub_gaussians.publish(gaussians_to_cloud(columns, WORLD_FRAME, stamp))
         particles = self.session.particle_positions()
-        self.pub_particles.publish(xyz_to_cloud(particles, "world", stamp))
+        self.pub_particles.publish(xyz_to_cloud(particles, WORLD_FRAME, stamp))
 
     def report(self) -> None:
         if self.sync is not None:
@@ -224,8 +215,7 @@ class TrackingNode(Node):
             )
 
     def close(self) -> None:
-        self._stop.set()
-        self._worker.join(timeout=5.0)
+        self.worker.close()
 
 
 def main(args=None) -> None:

@@ -73,3 +73,35 @@ def test_pending_state_is_bounded():
     assert sync.pending == 4 and sync.evicted == 96
     with pytest.raises(ValueError, match="max_pending"):
         FrameSync(CAMS, STREAMS, max_pending=0)
+
+
+def test_frame_worker_processes_every_frame_and_survives_failures():
+    import threading
+
+    from gs_tracking.frame_sync import FrameWorker
+
+    sync = FrameSync(["cam0"], ("color",))
+    handled = threading.Semaphore(0)
+    seen, skipped, errors = [], [], []
+
+    def process(stamp, images):
+        try:
+            value = images[("cam0", "color")]
+            if value == "bad":
+                raise ValueError("bad frame")
+            if value == "bug":
+                raise RuntimeError("bug")
+            seen.append(value)
+        finally:
+            handled.release()
+
+    worker = FrameWorker("test", sync.take, process, (ValueError,), skipped.append, errors.append)
+    try:
+        for i, value in enumerate(("a", "bad", "bug", "b")):
+            assert sync.add((i + 1) * PERIOD, "cam0", "color", value)
+            worker.wake()
+            assert handled.acquire(timeout=10.0), f"frame {value!r} was not processed"
+    finally:
+        worker.close()
+    assert seen == ["a", "b"]  # the worker kept running after a skipped and a failed frame
+    assert [str(e) for e in skipped] == ["bad frame"] and [str(e) for e in errors] == ["bug"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import foxglove.layouts as fl
 
+from gs_common.names import WORLD_FRAME
 from gs_viz.topics import CAMERAS, CLOUD_TOPICS, VIZ_TOPICS, camera_topics, predicted_image_topics
 
 
@@ -36,14 +37,14 @@ def _scene_panel() -> fl.ThreeDeePanel:
     return fl.ThreeDeePanel(
         title="Workcell (world)",
         config=fl.ThreeDeeConfig(
-            follow_tf="world",
+            follow_tf=WORLD_FRAME,
             follow_mode="follow-pose",
             camera_state=fl.ThreeDeeCameraState(
                 distance=1.1, phi=50.0, theta_offset=-135.0, target=(0.0, 0.0, 0.02), fovy=45.0
             ),
             layers={
                 "grid": fl.BaseRendererGridLayerSettings(
-                    frame_id="world", size=1.0, divisions=20, line_width=1.0, color="#a0a0a4"
+                    frame_id=WORLD_FRAME, size=1.0, divisions=20, line_width=1.0, color="#a0a0a4"
                 )
             },
             topics=topics,

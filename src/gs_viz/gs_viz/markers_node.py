@@ -24,6 +24,18 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from gs_common.names import (
+    CAMERAS_RIG,
+    PLANNER_TARGET,
+    PREDICTED_STATES,
+    TRACKING_PARTICLES,
+    VIZ_CAMERAS,
+    VIZ_PARTICLES,
+    VIZ_PLAN,
+    VIZ_TARGET,
+    VIZ_WORKSPACE,
+    WORLD_FRAME,
+)
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
@@ -45,7 +57,7 @@ def _range_check(value) -> str | None:
 
 _WS_X, _WS_Y, _WS_Z = mk.SIM_WORKSPACE  # defaults: the simulator's workspace
 PARAMS = [
-    ParamSpec("frame_id", "world", "frame of every marker", read_only=True),
+    ParamSpec("frame_id", WORLD_FRAME, "frame of every marker", read_only=True),
     ParamSpec("workspace_x", list(_WS_X), "workspace x range [m]", check=_range_check),
     ParamSpec("workspace_y", list(_WS_Y), "workspace y range [m]", check=_range_check),
     ParamSpec("workspace_z_max", _WS_Z, "workspace height [m]", range=(0.001, 2.0)),
@@ -85,17 +97,15 @@ class MarkersNode(Node):
         super().__init__("viz_markers", **kwargs)
         self.p = declare_params(self, PARAMS)
         self._plan_keys: set[tuple[str, int]] = set()
-        self.pub_plan = self.create_publisher(MarkerArray, "viz/plan", STATE_QOS)
-        self.pub_target = self.create_publisher(MarkerArray, "viz/target", LATCHED_QOS)
-        self.pub_ws = self.create_publisher(MarkerArray, "viz/workspace", LATCHED_QOS)
-        self.pub_particles = self.create_publisher(MarkerArray, "viz/particles", SENSOR_QOS)
-        self.pub_cameras = self.create_publisher(MarkerArray, "viz/cameras", LATCHED_QOS)
-        self.create_subscription(CameraRig, "cameras/rig", self._on_rig, LATCHED_QOS)
-        self.create_subscription(
-            PredictedStates, "dynamics/predicted_states", self._on_plan, STATE_QOS
-        )
-        self.create_subscription(PointCloud2, "planner/target", self._on_target, LATCHED_QOS)
-        self.create_subscription(PointCloud2, "tracking/particles", self._on_particles, SENSOR_QOS)
+        self.pub_plan = self.create_publisher(MarkerArray, VIZ_PLAN, STATE_QOS)
+        self.pub_target = self.create_publisher(MarkerArray, VIZ_TARGET, LATCHED_QOS)
+        self.pub_ws = self.create_publisher(MarkerArray, VIZ_WORKSPACE, LATCHED_QOS)
+        self.pub_particles = self.create_publisher(MarkerArray, VIZ_PARTICLES, SENSOR_QOS)
+        self.pub_cameras = self.create_publisher(MarkerArray, VIZ_CAMERAS, LATCHED_QOS)
+        self.create_subscription(CameraRig, CAMERAS_RIG, self._on_rig, LATCHED_QOS)
+        self.create_subscription(PredictedStates, PREDICTED_STATES, self._on_plan, STATE_QOS)
+        self.create_subscription(PointCloud2, PLANNER_TARGET, self._on_target, LATCHED_QOS)
+        self.create_subscription(PointCloud2, TRACKING_PARTICLES, self._on_particles, SENSOR_QOS)
         p = self.p
         self._publish(
             self.pub_ws,

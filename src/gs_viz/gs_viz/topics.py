@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from gs_common import names
+
 CAMERAS = ("cam0", "cam1", "cam2", "cam3")  # the simulator's / the rig's default names
 
 
@@ -20,31 +22,39 @@ class ViewTopic:
     publisher: str  # node that publishes it
 
 
+def _abs(name: str) -> str:
+    """Fully qualified name of a contract name (gs_common.names) in the root namespace."""
+    return "/" + name
+
+
+_MARKERS, _CLOUD = "visualization_msgs/msg/MarkerArray", "sensor_msgs/msg/PointCloud2"
 VIZ_TOPICS = (
-    ViewTopic("/viz/plan", "visualization_msgs/msg/MarkerArray", "state", "viz_markers"),
-    ViewTopic("/viz/target", "visualization_msgs/msg/MarkerArray", "latched", "viz_markers"),
-    ViewTopic("/viz/workspace", "visualization_msgs/msg/MarkerArray", "latched", "viz_markers"),
-    ViewTopic("/viz/particles", "visualization_msgs/msg/MarkerArray", "sensor", "viz_markers"),
-    ViewTopic("/viz/cameras", "visualization_msgs/msg/MarkerArray", "latched", "viz_markers"),
+    ViewTopic(_abs(names.VIZ_PLAN), _MARKERS, "state", "viz_markers"),
+    ViewTopic(_abs(names.VIZ_TARGET), _MARKERS, "latched", "viz_markers"),
+    ViewTopic(_abs(names.VIZ_WORKSPACE), _MARKERS, "latched", "viz_markers"),
+    ViewTopic(_abs(names.VIZ_PARTICLES), _MARKERS, "sensor", "viz_markers"),
+    ViewTopic(_abs(names.VIZ_CAMERAS), _MARKERS, "latched", "viz_markers"),
 )
 CLOUD_TOPICS = (
-    ViewTopic("/perception/object_cloud", "sensor_msgs/msg/PointCloud2", "sensor", "segmentation"),
-    ViewTopic("/tracking/gaussians", "sensor_msgs/msg/PointCloud2", "sensor", "tracking"),
-    ViewTopic("/tracking/particles", "sensor_msgs/msg/PointCloud2", "sensor", "tracking"),
-    ViewTopic("/planner/target", "sensor_msgs/msg/PointCloud2", "latched", "planner"),
+    ViewTopic(_abs(names.OBJECT_CLOUD), _CLOUD, "sensor", "segmentation"),
+    ViewTopic(_abs(names.TRACKING_GAUSSIANS), _CLOUD, "sensor", "tracking"),
+    ViewTopic(_abs(names.TRACKING_PARTICLES), _CLOUD, "sensor", "tracking"),
+    ViewTopic(_abs(names.PLANNER_TARGET), _CLOUD, "latched", "planner"),
 )
 
 
 def camera_topics(cameras=CAMERAS) -> tuple[ViewTopic, ...]:
     return tuple(
-        ViewTopic(f"/cameras/{c}/color/image_raw", "sensor_msgs/msg/Image", "sensor", "sim")
+        ViewTopic(_abs(names.color_image_topic(c)), "sensor_msgs/msg/Image", "sensor", "sim")
         for c in cameras
     )
 
 
 def predicted_image_topics(cameras=CAMERAS) -> tuple[ViewTopic, ...]:
     return tuple(
-        ViewTopic(f"/dynamics/predicted_image/{c}", "sensor_msgs/msg/Image", "sensor", "dynamics")
+        ViewTopic(
+            _abs(names.predicted_image_topic(c)), "sensor_msgs/msg/Image", "sensor", "dynamics"
+        )
         for c in cameras
     )
 
@@ -56,13 +66,13 @@ def all_topics(cameras=CAMERAS) -> tuple[ViewTopic, ...]:
         *CLOUD_TOPICS,
         *VIZ_TOPICS,
         ViewTopic(
-            "/dynamics/predicted_states",
+            _abs(names.PREDICTED_STATES),
             "gs_dynamics_interfaces/msg/PredictedStates",
             "state",
             "planner",
         ),
         ViewTopic(
-            "/planner/plan/_action/feedback",
+            _abs(names.PLAN_ACTION) + "/_action/feedback",
             "gs_dynamics_interfaces/action/Plan_FeedbackMessage",
             "state",
             "planner",

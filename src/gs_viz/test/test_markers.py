@@ -108,12 +108,14 @@ def test_workspace_box_has_12_axis_aligned_edges_on_its_faces():
 
 
 def test_workspace_default_equals_the_simulators():
+    from gs_common.settings import defaults as table_defaults
     from gs_sim.settings import SETTINGS
     from gs_viz.markers_node import PARAMS
 
     defaults = {p.name: p.default for p in PARAMS}
+    sim = table_defaults(SETTINGS)
     for name in ("workspace_x", "workspace_y", "workspace_z_max"):
-        assert defaults[name] == SETTINGS[name][0], name
+        assert defaults[name] == sim[name], name
 
 
 def test_graph_edges_follow_the_models_radius_graph():

@@ -31,11 +31,13 @@ def _scene() -> Scene:
 
 
 def test_workspace_default_equals_the_simulators():
+    from gs_common.settings import defaults
     from gs_sim.settings import SETTINGS
 
+    sim = defaults(SETTINGS)
     x, y, z = WORKSPACE
-    assert list(x) == SETTINGS["workspace_x"][0] and list(y) == SETTINGS["workspace_y"][0]
-    assert z == SETTINGS["workspace_z_max"][0]
+    assert list(x) == sim["workspace_x"] and list(y) == sim["workspace_y"]
+    assert z == sim["workspace_z_max"]
 
 
 def test_scene_roundtrip_and_markers(tmp_path):

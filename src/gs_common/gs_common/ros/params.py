@@ -73,8 +73,9 @@ def declare_params(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
         try:
             value = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
         except (InvalidParameterValueException, InvalidParameterTypeException) as exc:
-            # rclpy itself refused the value (outside the descriptor's range, wrong type)
-            problems.append(f"parameter '{spec.name}': {exc}")
+            # rclpy itself refused the value (outside the descriptor's range, wrong type):
+            # say why in the table's words where the given value is of the declared type
+            problems.append(_refused(node, spec, exc))
             continue
         problem = spec.validate(value)
         if problem:
@@ -95,6 +96,20 @@ def declare_params(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
 
     node.add_on_set_parameters_callback(on_set)
     return values
+
+
+def _refused(node, spec: ParamSpec, exc: Exception) -> str:
+    """Message for a start-up value rclpy refused: ``spec.validate``'s (names the value and
+    the allowed range) when the override is of the parameter's type, else rclpy's."""
+    given = getattr(node, "_parameter_overrides", {}).get(spec.name)
+    if isinstance(exc, InvalidParameterValueException) and given is not None:
+        try:
+            problem = spec.validate(given.value)
+        except (TypeError, ValueError):
+            problem = None
+        if problem:
+            return problem
+    return f"parameter '{spec.name}': {exc}"
 
 
 def param_specs(table) -> list[ParamSpec]:

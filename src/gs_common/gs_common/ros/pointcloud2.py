@@ -6,6 +6,7 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import PointCloud2, PointField
 
+from gs_common.names import WORLD_FRAME
 from gs_common.pointcloud import (
     GAUSSIAN_FIELDS,
     XYZ_FIELDS,
@@ -18,7 +19,7 @@ from gs_common.ros.stamp import make_header
 def array_to_cloud(
     columns: np.ndarray,
     names: tuple[str, ...],
-    frame_id: str = "world",
+    frame_id: str = WORLD_FRAME,
     stamp: Time | float | None = None,
 ) -> PointCloud2:
     """Unorganized cloud (height 1) of float32 ``columns`` (N, len(names))."""
@@ -49,7 +50,7 @@ def cloud_to_array(msg: PointCloud2, names: tuple[str, ...]) -> np.ndarray:
 
 
 def xyz_to_cloud(
-    points: np.ndarray, frame_id: str = "world", stamp: Time | float | None = None
+    points: np.ndarray, frame_id: str = WORLD_FRAME, stamp: Time | float | None = None
 ) -> PointCloud2:
     """Cloud with fields x y z of (N, 3) points [m]."""
     return array_to_cloud(points, XYZ_FIELDS, frame_id, stamp)
@@ -61,7 +62,7 @@ def cloud_to_xyz(msg: PointCloud2) -> np.ndarray:
 
 
 def gaussians_to_cloud(
-    gaussians: np.ndarray, frame_id: str = "world", stamp: Time | float | None = None
+    gaussians: np.ndarray, frame_id: str = WORLD_FRAME, stamp: Time | float | None = None
 ) -> PointCloud2:
     """Cloud in the `tracking/gaussians` layout from (N, 14) columns GAUSSIAN_FIELDS."""
     return array_to_cloud(gaussians, GAUSSIAN_FIELDS, frame_id, stamp)

@@ -12,17 +12,16 @@ import numpy as np
 from geometry_msgs.msg import TransformStamped
 
 from gs_common.geometry import matrix_to_quat
+from gs_common.names import WORLD_FRAME, camera_optical_frame
 from gs_common.ros.qos import LATCHED_QOS
 from tf2_msgs.msg import TFMessage
 
-WORLD_FRAME = "world"
 #: /tf_static: reliable, transient-local (late joiners get it), as tf2_ros publishes it.
 TF_STATIC_QOS = LATCHED_QOS
 
 
-def optical_frame(camera: str) -> str:
-    """TF frame of a camera's colour optical frame (OpenCV: x right, y down, z forward)."""
-    return f"{camera}_color_optical_frame"
+optical_frame = camera_optical_frame
+"""TF frame of a camera's colour optical frame (OpenCV: x right, y down, z forward)."""
 
 
 def rig_frames(
