@@ -107,6 +107,15 @@ class ManagedProcess:
         return self.proc.returncode
 
 
+def process_state(pid: int) -> str:
+    """The state letter of ``pid`` in /proc (R, S, Z, ...), "X" when it no longer exists."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "X"
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)

@@ -37,7 +37,7 @@ from gs_common.ros.qos import ACTION_SERVICE_QOS, LATCHED_QOS, SENSOR_QOS
 from gs_dynamics_interfaces.action import Plan
 from gs_dynamics_interfaces.msg import CameraRig, Push
 from gs_dynamics_interfaces.srv import PredictRollout
-from ros_harness import ProcessManager, next_domain_id, ros_env
+from ros_harness import ProcessManager, next_domain_id, process_state, ros_env
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -122,7 +122,7 @@ class Stack:
         return self.proc.output().count(text)
 
     def assert_alive(self) -> None:
-        dead = [n for n, pid in self.pids.items() if _state(pid) in ("X", "Z")]
+        dead = [n for n, pid in self.pids.items() if process_state(pid) in ("X", "Z")]
         assert not dead, f"node processes died: {dead}\n{self.proc.output()[-6000:]}"
         assert self.proc.alive(), self.proc.output()[-6000:]
         for bad in ("Traceback", "terminate called", "exited on its own"):
@@ -136,14 +136,6 @@ class Stack:
 
     def call(self, req, timeout: float = 60.0):
         return self.t.wait_future(self.predict.call_async(req), timeout)
-
-
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "X"
 
 
 # --- message builders -----------------------------------------------------------------------

@@ -29,7 +29,7 @@ import time
 import pytest
 
 from gs_dynamics.stacks import resolve
-from ros_harness import REPO, launch_testing_missing, run_launch_test
+from ros_harness import REPO, launch_testing_missing, process_state, run_launch_test
 
 pytestmark = pytest.mark.timeout(560)
 
@@ -55,18 +55,10 @@ def _children(pid: int) -> list[int]:
 def _gone(pids: list[int], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in pids):
+        if not any(os.path.exists(f"/proc/{p}") and process_state(p) != "Z" for p in pids):
             return True
         time.sleep(0.1)  # polling a bounded wait
     return False
-
-
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "X"
 
 
 def _wait_ready(proc) -> None:

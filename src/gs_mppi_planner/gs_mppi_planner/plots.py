@@ -28,6 +28,16 @@ def _plt():
     return plt
 
 
+def _finish(fig, ax, title: str, path: Path) -> None:
+    """Title, grid and legend, then write ``path`` (PNG, 120 dpi) and free the figure."""
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    _plt().close(fig)
+
+
 def padded_errors(errors: list[list[float]], max_pushes: int) -> np.ndarray:
     """(E, max_pushes + 1) errors per episode after 0..max_pushes pushes; an episode that
     stopped early (tolerance reached) keeps its last error."""
@@ -52,12 +62,7 @@ def plot_error_vs_pushes(
         ax.fill_between(x, *np.percentile(e, [25, 75], 0), color=c, alpha=0.2)
     ax.set_xlabel("number of pushes")
     ax.set_ylabel("Chamfer distance to target [mm]")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, title, path)
 
 
 def success_curve(final_errors: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -83,12 +88,7 @@ def plot_success_vs_threshold(
     ax.set_xlabel("error threshold [mm]")
     ax.set_ylabel("success rate")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, title, path)
 
 
 def save_topdown(
