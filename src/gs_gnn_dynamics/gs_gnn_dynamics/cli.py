@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--tracked",
         required=True,
-        help="directory of gs-track outputs: <name>.gaussians.safetensors + <name>.npz "
+        nargs="+",
+        help="directories of gs-track outputs: <name>.gaussians.safetensors + <name>.npz "
         "(<name> = episode stem or <object>_<episode stem>)",
     )
     p.add_argument("--out", default="out/video_eval", help="report path stem (.json, .png)")

@@ -174,19 +174,42 @@ class TrackedInputs:
     particles_path: Path
 
 
-def tracked_paths(episode: Path, tracked_dir: Path) -> tuple[Path, Path]:
-    """(``<stem>.gaussians.safetensors``, ``<stem>.npz``) of an episode in ``tracked_dir``,
-    stem = the episode's name or ``<parent dir>_<name>`` (``<object>_episode_0000``)."""
+def _recorded_source(gaussians_path: Path) -> str:
+    """The ``source_episode`` in a tracked file's metadata ('' if unreadable)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(gaussians_path), "pt") as f:
+            return str((f.metadata() or {}).get("source_episode", ""))
+    except Exception:  # unreadable here: load_tracked_inputs reports it with its reason
+        return ""
+
+
+def tracked_paths(episode: Path, tracked_dirs: Path | list[Path]) -> tuple[Path, Path]:
+    """(``<stem>.gaussians.safetensors``, ``<stem>.npz``) of an episode in one of
+    ``tracked_dirs``, stem = the episode's name or ``<parent dir>_<name>``
+    (``<object>_episode_0000``). Among several candidates, the one whose recorded source
+    episode is this very file wins (episodes of different directories share names)."""
+    dirs = [Path(tracked_dirs)] if isinstance(tracked_dirs, (str, Path)) else list(tracked_dirs)
     stems = [episode.stem, f"{episode.parent.name}_{episode.stem}"]
-    for stem in stems:
-        g = tracked_dir / f"{stem}.gaussians.safetensors"
-        if g.is_file():
-            n = tracked_dir / f"{stem}.npz"
-            if not n.is_file():
-                raise TrackedFileError(f"{g} has no particle file {n} (gs-track writes both)")
-            return g, n
-    tried = ", ".join(str(tracked_dir / f"{s}.gaussians.safetensors") for s in stems)
-    raise TrackedFileError(f"no tracked Gaussians for episode {episode}: tried {tried}")
+    found = []
+    for d in dirs:
+        for stem in stems:
+            g = d / f"{stem}.gaussians.safetensors"
+            if g.is_file():
+                n = d / f"{stem}.npz"
+                if not n.is_file():
+                    raise TrackedFileError(f"{g} has no particle file {n} (gs-track writes both)")
+                found.append((g, n))
+    if not found:
+        tried = ", ".join(str(d / f"{s}.gaussians.safetensors") for d in dirs for s in stems)
+        raise TrackedFileError(f"no tracked Gaussians for episode {episode}: tried {tried}")
+    if len(found) > 1 and episode.exists():
+        for g, n in found:
+            src = Path(_recorded_source(g))
+            if src.exists() and src.resolve() == episode.resolve():
+                return g, n
+    return found[0]
 
 
 def load_tracked_inputs(ep: Episode, gaussians_path: Path, particles_path: Path) -> TrackedInputs:
@@ -397,14 +420,18 @@ def _mean_metrics(pushes: list[dict]) -> dict:
 
 
 def evaluate_episode(
-    model: ParticleDynamics, episode: Path, tracked_dir: Path, opts: VideoEvalOptions, bar=None
+    model: ParticleDynamics,
+    episode: Path,
+    tracked_dir: Path | list[Path],
+    opts: VideoEvalOptions,
+    bar=None,
 ) -> dict:
     from gs_tracking.observation import RigTensors
 
     ep = load_episode(episode)
     if ep.object_points.shape[1] == 0:
         raise ValueError(f"{episode} has no ground-truth object points (not a simulator episode)")
-    tr = load_tracked_inputs(ep, *tracked_paths(Path(episode), Path(tracked_dir)))
+    tr = load_tracked_inputs(ep, *tracked_paths(Path(episode), tracked_dir))
     rig = RigTensors.from_rig(ep.intrinsics, ep.world_from_camera, opts.scale)
     runs = push_runs(ep.ee_positions, model.cfg.contact_height)
     if len(runs) != len(ep.pushes):
@@ -464,7 +491,7 @@ def summarize(episodes: list[dict]) -> dict:
 def evaluate_video(
     models: dict[str, ParticleDynamics],
     episodes: list[Path],
-    tracked_dir: Path,
+    tracked_dir: Path | list[Path],
     opts: VideoEvalOptions,
     progress: bool = True,
 ) -> tuple[dict, list]:
@@ -589,14 +616,22 @@ def load_models(objects: list[str], checkpoint: str, device) -> dict[str, Partic
 
 
 def video_eval_main(
-    episodes: list[str], tracked: str, out: str, checkpoint: str, opts: VideoEvalOptions
+    episodes: list[str],
+    tracked: list[str],
+    out: str,
+    checkpoint: str,
+    opts: VideoEvalOptions,
 ) -> int:
     """The ``gs-dyn eval-video`` command: returns the exit status."""
     import sys
 
     from gs_common.device import resolve_device
 
-    opts.validate()
+    try:
+        opts.validate()
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     dev = resolve_device(opts.device)
     opts = dataclasses.replace(opts, device=str(dev))
     paths = [Path(e) for e in episodes]
@@ -604,13 +639,15 @@ def video_eval_main(
         if not p.is_file():
             print(f"error: episode {p} does not exist", file=sys.stderr)
             return 2
-    if not Path(tracked).is_dir():
-        print(f"error: --tracked {tracked} is not a directory", file=sys.stderr)
-        return 2
+    tracked = [tracked] if isinstance(tracked, str) else list(tracked)
+    for t in tracked:
+        if not Path(t).is_dir():
+            print(f"error: --tracked {t} is not a directory", file=sys.stderr)
+            return 2
     try:
         objects = [str(load_episode(p).metadata.get("object", "")) for p in paths]
         models = load_models(objects, checkpoint, dev)
-        report, strips = evaluate_video(models, paths, Path(tracked), opts)
+        report, strips = evaluate_video(models, paths, [Path(t) for t in tracked], opts)
     except (TrackedFileError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

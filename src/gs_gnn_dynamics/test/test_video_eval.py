@@ -228,3 +228,45 @@ def test_evaluate_push_end_to_end(scale):
         round(160 * scale),
         3,
     )
+
+
+def test_tracked_paths_prefers_the_file_tracked_from_this_episode(tmp_path):
+    pytest.importorskip("gs_tracking", reason="gs_tracking is not on the path")
+    from gs_tracking.offline import TrackedSequence
+    from gs_tracking.tracked_io import save_tracked
+    from gs_tracking.tracker import FrameStats
+
+    seq = TrackedSequence(
+        np.arange(2),
+        np.arange(2) / 15.0,
+        np.zeros((2, 1, 3), np.float32),
+        np.tile(np.array([1, 0, 0, 0], np.float32), (2, 1, 1)),
+        np.full((1, 3), 0.005, np.float32),
+        np.ones(1, np.float32),
+        np.ones((1, 3), np.float32),
+        [FrameStats(1, 0.0, 0.1)] * 2,
+    )
+    episodes = []
+    for name in ("a", "b"):
+        ep = tmp_path / name / "episode_0000.mcap"
+        ep.parent.mkdir()
+        ep.write_bytes(b"")
+        episodes.append(ep)
+        save_tracked(tmp_path / f"t{name}" / "episode_0000.gaussians.safetensors", seq, str(ep), {})
+        (tmp_path / f"t{name}" / "episode_0000.npz").write_bytes(b"")
+    dirs = [tmp_path / "ta", tmp_path / "tb"]
+    assert tracked_paths(episodes[0], dirs)[0].parent.name == "ta"
+    assert tracked_paths(episodes[1], dirs)[0].parent.name == "tb"
+
+
+def test_cli_errors_name_the_missing_input(tmp_path, capsys):
+    from gs_gnn_dynamics.cli import main
+
+    missing = tmp_path / "episode_0009.mcap"
+    assert main(["eval-video", str(missing), "--tracked", str(tmp_path)]) == 2
+    assert str(missing) in capsys.readouterr().err
+    missing.write_bytes(b"")
+    assert main(["eval-video", str(missing), "--tracked", str(tmp_path / "nope")]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert main(["eval-video", str(missing), "--tracked", str(tmp_path), "--every", "0"]) == 2
+    assert "every 0 must be >= 1" in capsys.readouterr().err
