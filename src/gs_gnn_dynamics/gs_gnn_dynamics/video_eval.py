@@ -8,8 +8,9 @@ every camera is rendered with ``gs_render`` and compared with the recorded frame
 push:
 
 - 3D: Chamfer distance and EMD [m] of the predicted control particles vs the simulator's
-  ground-truth particles (FPS of the ground-truth vertices at the push start with the
-  model's spacing, followed through the push by vertex identity);
+  ground-truth particles: for each control particle the nearest ground-truth vertex at the
+  push start, followed through the push by vertex identity (the start value is the
+  tracking/sampling floor that both methods share);
 - 2D: J (mask IoU), F (boundary F-measure, DAVIS-style, tolerance 0.8 % of the image
   diagonal) and J&F = (J + F) / 2 of the rendered mask (alpha > 0.5) vs the recorded object
   mask, robot pixels excluded from both; PSNR [dB] and SSIM of the object-only images (both
@@ -309,6 +310,14 @@ def _render(rig, means, quats, tr: TrackedInputs, device) -> tuple[np.ndarray, n
     return out.rgb.clamp(0, 1).cpu().numpy(), out.alpha[..., 0].cpu().numpy()
 
 
+def ground_truth_particles(ctrl: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Indices (N,) of the ground-truth vertex (V, 3) nearest to each control particle
+    (N, 3) [m] (the particles' ground-truth counterparts, followed by vertex identity)."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(np.asarray(vertices, np.float64)).query(np.asarray(ctrl, np.float64))[1]
+
+
 def _particle_metrics(pred: np.ndarray, gt: np.ndarray, emd: bool) -> dict[str, float]:
     res = {"chamfer": float(chamfer_distance(pred.astype(np.float64), gt.astype(np.float64)))}
     if emd:
@@ -337,7 +346,7 @@ def evaluate_push(
         )
     t0 = int(before[-1])  # latest tracked frame at or before the push start (object at rest)
     ctrl0 = tr.particles[t0][select_particles(tr.particles[t0], cfg)]
-    gt_idx = select_particles(ep.object_points[a], cfg)
+    gt_idx = ground_truth_particles(ctrl0, ep.object_points[a])
     dev = torch.device(opts.device)
     ro = rollout_pushes(
         model, torch.as_tensor(ctrl0), torch.as_tensor(push[None], dtype=torch.float32)
@@ -375,11 +384,15 @@ def evaluate_push(
                 per[name][k].append(float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
         if i in strip_at:
             c = opts.strip_camera
+            full = torch.as_tensor(ep.color(f, c), dtype=torch.float32).permute(2, 0, 1)[None]
+            full = torch.nn.functional.interpolate(
+                full / 255.0, size=obs_rgb.shape[1:3], mode="area"
+            )
             strip.append(
                 {
                     "frame": f,
                     "step": float(s),
-                    "observed": obs_rgb[c],
+                    "observed": full[0].permute(1, 2, 0).numpy(),
                     "observed_mask": obs_mask[c],
                     "model": rgb[c],
                     "static": static_rgb[c],
@@ -403,7 +416,8 @@ def evaluate_push(
 
 
 def _mean_metrics(pushes: list[dict]) -> dict:
-    """{method: {metric: mean over all evaluated frames of the pushes}} (+ end-of-push 3D)."""
+    """{method: {metric: mean over all evaluated frames of the pushes, metric_start /
+    metric_end: mean over the pushes' first / last evaluated frame}}."""
     out = {}
     for m in METHODS:
         res = {}
@@ -411,10 +425,11 @@ def _mean_metrics(pushes: list[dict]) -> dict:
             vals = [v for p in pushes for v in p["methods"][m].get(k, [])]
             if vals:
                 res[k] = float(np.nanmean(vals))
-        for k in ("chamfer", "emd"):
-            ends = [p["methods"][m][k][-1] for p in pushes if k in p["methods"][m]]
-            if ends:
-                res[f"{k}_end"] = float(np.mean(ends))
+        for k in METRICS:
+            for at, i in (("start", 0), ("end", -1)):
+                v = [p["methods"][m][k][i] for p in pushes if k in p["methods"][m]]
+                if v:
+                    res[f"{k}_{at}"] = float(np.nanmean(v))
         out[m] = res
     return out
 
@@ -549,7 +564,8 @@ def summary_lines(report: dict) -> list[str]:
 
 def write_video_report(report: dict, strips: list, out: str | os.PathLike) -> tuple[Path, Path]:
     """``out``.json (atomic) and ``out``.png: per episode (up to 3), camera ``strip_camera``
-    at a few frames of its first evaluated push: observed, model, static."""
+    at a few frames of its first evaluated push: the recorded frame, the model's and the
+    static baseline's renders (over black) with the observed object outline."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -576,7 +592,10 @@ def write_video_report(report: dict, strips: list, out: str | os.PathLike) -> tu
                     ax.contour(fr["observed_mask"], levels=[0.5], colors="r", linewidths=0.6)
                 title = f"{name} {key}" if j == 0 else key
                 ax.set_title(f"{title}\nframe {fr['frame']}, step {fr['step']:.1f}", fontsize=7)
-    fig.suptitle("predicted vs observed (red: observed object outline)", fontsize=9)
+    fig.suptitle(
+        "observed camera frame; predicted (model) and static renders, red: observed object mask",
+        fontsize=9,
+    )
     fig.tight_layout()
     tmp_png = png.with_name(png.stem + ".tmp.png")
     fig.savefig(tmp_png, dpi=100)

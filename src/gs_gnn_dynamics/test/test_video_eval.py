@@ -270,3 +270,11 @@ def test_cli_errors_name_the_missing_input(tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
     assert main(["eval-video", str(missing), "--tracked", str(tmp_path), "--every", "0"]) == 2
     assert "every 0 must be >= 1" in capsys.readouterr().err
+
+
+def test_ground_truth_particles_are_the_nearest_vertices():
+    from gs_gnn_dynamics.video_eval import ground_truth_particles
+
+    vertices = np.array([[0.0, 0, 0], [0.1, 0, 0], [0.2, 0, 0]])
+    ctrl = np.array([[0.19, 0.01, 0.0], [0.02, 0.0, 0.01]])
+    assert ground_truth_particles(ctrl, vertices).tolist() == [2, 0]
