@@ -336,6 +336,9 @@ def evaluate_push(
 ) -> dict:
     """Metrics of one push (frames ``run`` = [a, b] with the tip in contact height) for the
     model and the static baseline; per evaluated frame, cameras averaged."""
+    import time
+
+    t_start = time.perf_counter()
     cfg = model.cfg
     a, b = run
     before = np.flatnonzero(tr.frames <= a)
@@ -411,6 +414,8 @@ def evaluate_push(
         "num_gt_particles": len(gt_idx),
         "num_gaussians": int(tr.means.shape[1]),
         "methods": per,
+        "seconds": time.perf_counter() - t_start,
+        "seconds_per_frame": (time.perf_counter() - t_start) / len(frames),
         "_strip": strip,
     }
 
@@ -565,7 +570,7 @@ def summary_lines(report: dict) -> list[str]:
 def write_video_report(report: dict, strips: list, out: str | os.PathLike) -> tuple[Path, Path]:
     """``out``.json (atomic) and ``out``.png: per episode (up to 3), camera ``strip_camera``
     at a few frames of its first evaluated push: the recorded frame, the model's and the
-    static baseline's renders (over black) with the observed object outline."""
+    static baseline's renders (over black) with the observed object outline (cyan)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -589,11 +594,11 @@ def write_video_report(report: dict, strips: list, out: str | os.PathLike) -> tu
                 ax = axes[3 * e + r, j]
                 ax.imshow(np.clip(fr[key], 0, 1))
                 if key != "observed":
-                    ax.contour(fr["observed_mask"], levels=[0.5], colors="r", linewidths=0.6)
+                    ax.contour(fr["observed_mask"], levels=[0.5], colors="c", linewidths=0.6)
                 title = f"{name} {key}" if j == 0 else key
                 ax.set_title(f"{title}\nframe {fr['frame']}, step {fr['step']:.1f}", fontsize=7)
     fig.suptitle(
-        "observed camera frame; predicted (model) and static renders, red: observed object mask",
+        "observed camera frame; predicted (model) and static renders, cyan: observed object mask",
         fontsize=9,
     )
     fig.tight_layout()
