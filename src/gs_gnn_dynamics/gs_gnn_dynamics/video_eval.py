@@ -162,7 +162,8 @@ def interpolate_states(states: torch.Tensor, s: float) -> torch.Tensor:
 class TrackedInputs:
     """Tracked Gaussians of one episode: frames (T,) episode frame indices; means (T, G, 3)
     [m], quats (T, G, 4) wxyz; scales (G, 3) [m], opacities (G,), colors (G, 3) in [0, 1];
-    particles (T, N, 3) [m] (the ``.npz`` control-particle trajectories)."""
+    particles (T, N, 3) [m] (the ``.npz`` control-particle trajectories, or the Gaussian
+    means where there is no ``.npz``)."""
 
     frames: np.ndarray
     means: np.ndarray
@@ -172,7 +173,7 @@ class TrackedInputs:
     colors: np.ndarray
     particles: np.ndarray
     gaussians_path: Path
-    particles_path: Path
+    particles_path: Path | None
 
 
 def _recorded_source(gaussians_path: Path) -> str:
@@ -186,10 +187,11 @@ def _recorded_source(gaussians_path: Path) -> str:
         return ""
 
 
-def tracked_paths(episode: Path, tracked_dirs: Path | list[Path]) -> tuple[Path, Path]:
+def tracked_paths(episode: Path, tracked_dirs: Path | list[Path]) -> tuple[Path, Path | None]:
     """(``<stem>.gaussians.safetensors``, ``<stem>.npz``) of an episode in one of
     ``tracked_dirs``, stem = the episode's name or ``<parent dir>_<name>``
-    (``<object>_episode_0000``). Among several candidates, the one whose recorded source
+    (``<object>_episode_0000``); the ``.npz`` is None when absent (``gs-track-eval`` writes
+    only the Gaussians). Among several candidates, the one whose recorded source
     episode is this very file wins (episodes of different directories share names)."""
     dirs = [Path(tracked_dirs)] if isinstance(tracked_dirs, (str, Path)) else list(tracked_dirs)
     stems = [episode.stem, f"{episode.parent.name}_{episode.stem}"]
@@ -199,9 +201,7 @@ def tracked_paths(episode: Path, tracked_dirs: Path | list[Path]) -> tuple[Path,
             g = d / f"{stem}.gaussians.safetensors"
             if g.is_file():
                 n = d / f"{stem}.npz"
-                if not n.is_file():
-                    raise TrackedFileError(f"{g} has no particle file {n} (gs-track writes both)")
-                found.append((g, n))
+                found.append((g, n if n.is_file() else None))
     if not found:
         tried = ", ".join(str(d / f"{s}.gaussians.safetensors") for d in dirs for s in stems)
         raise TrackedFileError(f"no tracked Gaussians for episode {episode}: tried {tried}")
@@ -213,8 +213,11 @@ def tracked_paths(episode: Path, tracked_dirs: Path | list[Path]) -> tuple[Path,
     return found[0]
 
 
-def load_tracked_inputs(ep: Episode, gaussians_path: Path, particles_path: Path) -> TrackedInputs:
-    """Load and cross-check the tracked files of ``ep``; TrackedFileError names the file."""
+def load_tracked_inputs(
+    ep: Episode, gaussians_path: Path, particles_path: Path | None
+) -> TrackedInputs:
+    """Load and cross-check the tracked files of ``ep``; TrackedFileError names the file.
+    Without a particle file the control particles are taken from the Gaussian means."""
     from gs_tracking.tracked_io import load_tracked
 
     try:
@@ -233,15 +236,19 @@ def load_tracked_inputs(ep: Episode, gaussians_path: Path, particles_path: Path)
             f"{frames.max() if len(frames) else '-'} are outside episode "
             f"{ep.path.name} (0..{ep.num_frames - 1})"
         )
-    try:
-        traj = load_trajectories(particles_path)
-    except (OSError, ValueError, KeyError) as e:
-        raise TrackedFileError(f"cannot read {particles_path}: {e}") from e
-    if len(traj.points) != len(frames):
-        raise TrackedFileError(
-            f"{particles_path} has {len(traj.points)} frames but {gaussians_path} has "
-            f"{len(frames)}: not the same tracking run"
-        )
+    if particles_path is None:
+        particles = np.asarray(seq.means, np.float32)
+    else:
+        try:
+            traj = load_trajectories(particles_path)
+        except (OSError, ValueError, KeyError) as e:
+            raise TrackedFileError(f"cannot read {particles_path}: {e}") from e
+        if len(traj.points) != len(frames):
+            raise TrackedFileError(
+                f"{particles_path} has {len(traj.points)} frames but {gaussians_path} has "
+                f"{len(frames)}: not the same tracking run"
+            )
+        particles = np.asarray(traj.points, np.float32)
     return TrackedInputs(
         frames,
         np.asarray(seq.means, np.float32),
@@ -249,9 +256,9 @@ def load_tracked_inputs(ep: Episode, gaussians_path: Path, particles_path: Path)
         np.asarray(seq.scales, np.float32),
         np.asarray(seq.opacities, np.float32),
         np.asarray(seq.colors, np.float32),
-        np.asarray(traj.points, np.float32),
+        particles,
         Path(gaussians_path),
-        Path(particles_path),
+        None if particles_path is None else Path(particles_path),
     )
 
 
@@ -481,6 +488,7 @@ def evaluate_episode(
         "episode": str(episode),
         "object": str(ep.metadata.get("object", "")),
         "tracked": str(tr.gaussians_path),
+        "control_particles_from": str(tr.particles_path or "gaussian means (no .npz)"),
         "render_size": [rig.width, rig.height],
         "pushes": pushes,
         "mean": _mean_metrics(pushes),

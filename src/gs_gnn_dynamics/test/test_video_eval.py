@@ -74,8 +74,7 @@ def test_tracked_paths_names_what_is_missing(tmp_path):
     with pytest.raises(TrackedFileError, match=r"rope_episode_0003\.gaussians\.safetensors"):
         tracked_paths(ep, tmp_path)
     (tmp_path / "rope_episode_0003.gaussians.safetensors").write_bytes(b"")
-    with pytest.raises(TrackedFileError, match=r"rope_episode_0003\.npz"):
-        tracked_paths(ep, tmp_path)
+    assert tracked_paths(ep, tmp_path)[1] is None  # no particles: taken from the Gaussians
     (tmp_path / "rope_episode_0003.npz").write_bytes(b"")
     g, n = tracked_paths(ep, tmp_path)
     assert g.name == "rope_episode_0003.gaussians.safetensors" and n.suffix == ".npz"
@@ -114,6 +113,7 @@ def test_load_tracked_inputs_rejects_mismatches(tmp_path):
     tr = load_tracked_inputs(ep, gp, npz)
     assert tr.means.shape == (t, g, 3) and tr.particles.shape == (t, 4, 3)
     assert tr.frames.tolist() == [2, 3, 4]
+    assert load_tracked_inputs(ep, gp, None).particles.shape == (t, g, 3)  # Gaussian means
     with pytest.raises(TrackedFileError, match=r"not from episode 'episode_0001\.mcap'"):
         load_tracked_inputs(SimpleNamespace(path=Path("episode_0001.mcap"), num_frames=10), gp, npz)
     with pytest.raises(TrackedFileError, match="outside episode"):
