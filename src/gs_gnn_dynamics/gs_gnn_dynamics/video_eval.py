@@ -539,7 +539,7 @@ def evaluate_video(
                     f"models given for {sorted(models)}"
                 )
             res = evaluate_episode(models[obj], Path(e), tracked_dir, opts, bar)
-            strips.append((Path(e).stem, res["pushes"][0].pop("_strip")))
+            strips.append((f"{Path(e).parent.name}/{Path(e).stem}", res["pushes"][0].pop("_strip")))
             for p in res["pushes"]:
                 p.pop("_strip", None)
             results.append(res)
@@ -609,7 +609,7 @@ def write_video_report(report: dict, strips: list, out: str | os.PathLike) -> tu
         "observed camera frame; predicted (model) and static renders, cyan: observed object mask",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / rows))
     tmp_png = png.with_name(png.stem + ".tmp.png")
     fig.savefig(tmp_png, dpi=100)
     plt.close(fig)

@@ -278,3 +278,41 @@ def test_ground_truth_particles_are_the_nearest_vertices():
     vertices = np.array([[0.0, 0, 0], [0.1, 0, 0], [0.2, 0, 0]])
     ctrl = np.array([[0.19, 0.01, 0.0], [0.02, 0.0, 0.01]])
     assert ground_truth_particles(ctrl, vertices).tolist() == [2, 0]
+
+
+def test_report_summary_and_files(tmp_path):
+    pytest.importorskip("gs_render", reason="gs_render is not on the path")
+    pytest.importorskip("gs_tracking", reason="gs_tracking is not on the path")
+    import json
+
+    from gs_gnn_dynamics.video_eval import (
+        _mean_metrics,
+        evaluate_push,
+        summarize,
+        write_video_report,
+    )
+    from gs_tracking.observation import RigTensors
+
+    ep, tr, push = _synthetic()
+    opts = VideoEvalOptions(scale=0.5, every=4, strip_steps=3, emd=False)
+    rig = RigTensors.from_rig(ep.intrinsics, ep.world_from_camera, opts.scale)
+    res = evaluate_push(_CarriedAlong(), ep, tr, push, (1, 10), rig, opts)
+    strip = res.pop("_strip")
+    assert "emd" not in res["methods"]["model"]
+    episodes = [
+        {"object": "rope", "mean": _mean_metrics([res])},
+        {"object": "rope", "mean": _mean_metrics([res])},
+    ]
+    summary = summarize(episodes)
+    jf = summary["rope"]["static"]["jf"]
+    assert (
+        jf["n"] == 2
+        and jf["std"] == 0.0
+        and jf["mean"] == pytest.approx(np.mean(res["methods"]["static"]["jf"]))
+    )
+    assert summary["rope"]["static"]["chamfer_end"]["mean"] > 0.03  # carried 5 cm
+    js, png = write_video_report(
+        {"summary": summary}, [("rope/episode_0000", strip)], tmp_path / "r"
+    )
+    assert json.loads(js.read_text())["summary"]["rope"]["model"]["jf"]["n"] == 2
+    assert png.stat().st_size > 1000
