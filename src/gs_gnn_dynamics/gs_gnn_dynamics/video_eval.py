@@ -394,7 +394,7 @@ def evaluate_push(
                 per[name][k].append(float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
         if i in strip_at:
             c = opts.strip_camera
-            full = torch.as_tensor(ep.color(f, c), dtype=torch.float32).permute(2, 0, 1)[None]
+            full = torch.from_numpy(ep.color(f, c).astype(np.float32)).permute(2, 0, 1)[None]
             full = torch.nn.functional.interpolate(
                 full / 255.0, size=obs_rgb.shape[1:3], mode="area"
             )
