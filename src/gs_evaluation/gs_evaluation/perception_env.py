@@ -50,9 +50,12 @@ class PerceptionConfig:
     scale: tracking resolution / camera resolution; voxel_size [m]: first-frame fusion;
     particles / particle_spacing [m]: control particles tracked and handed to the planner;
     init_frames: frames tracked before the first decision (the first one initializes);
-    settle_threshold [m]: the tracked object is at rest when no particle moved more than
-    this in a frame; settle_min_frames: at least this many frames tracked after a push (the
-    tracker catches up with the last contact before the state is read).
+    settle_threshold [m] / settle_motion: the tracked object is at rest when no particle
+    moved more than settle_threshold in a frame, or when the object's silhouette changed by
+    less than settle_motion (fraction of its pixels, the tracker's ``motion``; 0.01 = the
+    tracker's own "static") in two consecutive frames; settle_min_frames: at least this
+    many frames tracked after a push (the tracker catches up with the last contact before
+    the state is read).
     """
 
     image_width: int = 320
@@ -69,6 +72,7 @@ class PerceptionConfig:
     particle_spacing: float = 0.005
     init_frames: int = 3
     settle_threshold: float = 5e-4
+    settle_motion: float = 0.01
     settle_min_frames: int = 3
     device: str = "cpu"
 
@@ -173,6 +177,7 @@ class CameraPerception:
             cfg.device,
         )
         self.frames = 0
+        self.motion = float("nan")  # silhouette change of the last frame (tracker's motion)
         self.seconds = {"render": 0.0, "robot_mask": 0.0, "segment": 0.0, "track": 0.0}
         self.messages: list[str] = []
 
@@ -207,10 +212,11 @@ class CameraPerception:
         ]
         seg = self.segmenter.process(views, fuse=False)
         t3 = time.perf_counter()
-        self.session.step(
+        stats = self.session.step(
             FrameImages([f.rgb for f in frames], depth, seg.masks, robot),
             None if not self.session.initialized else np.asarray(tip, np.float64),
         )
+        self.motion = float(stats.motion)
         t4 = time.perf_counter()
         for key, dt in zip(self.seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             self.seconds[key] += dt
@@ -292,17 +298,19 @@ class PerceptionEnvironment(SimEnvironment):
             self._step()
 
     def settled(self) -> np.ndarray:
-        """Frames until the TRACKED particles are at rest (bounded by settle_max_frames,
-        at least settle_min_frames): the planner re-plans on the settled, tracked state."""
+        """Frames until the PERCEIVED object is at rest (see PerceptionConfig; bounded by
+        settle_max_frames, at least settle_min_frames): the planner re-plans on the
+        settled, tracked state."""
         pc = self.perception.cfg
         prev = self.perception.particles()
-        n = 0
+        n, still = 0, 0
         for n in range(1, self.cfg.settle_max_frames + 1):
             self._step()
             cur = self.perception.particles()
             moved = float(np.abs(cur - prev).max())
             prev = cur
-            if n >= pc.settle_min_frames and moved < pc.settle_threshold:
+            still = still + 1 if self.perception.motion < pc.settle_motion else 0
+            if n >= pc.settle_min_frames and (moved < pc.settle_threshold or still >= 2):
                 break
         self.settle_frames.append(n)
         self._score()
