@@ -122,3 +122,48 @@ def test_chamfer_cost_is_robust_to_missing_points():
     end = target[:240]  # the last 20 % (7 cm) unseen
     assert cost(end, "chamfer") < 0.015
     assert cost(end, "matched") > 3 * cost(end, "chamfer")
+
+
+class _FakeWorkcell:
+    def __init__(self):
+        self.steps = 0
+
+    def step_frame(self):
+        self.steps += 1
+
+    def object_points(self):
+        return np.zeros((4, 3), np.float32)
+
+
+class _FakePerception:
+    """Particles that jitter by ``jitter`` [m] per frame and a silhouette motion schedule."""
+
+    def __init__(self, motions, jitter):
+        self.cfg, self.motions, self.jitter = PerceptionConfig(), list(motions), jitter
+        self.frames, self.motion = 0, float("nan")
+
+    def frame(self):
+        self.motion = self.motions[min(self.frames, len(self.motions) - 1)]
+        self.frames += 1
+
+    def particles(self):
+        return np.full((5, 3), self.jitter * (self.frames % 2), np.float32)
+
+
+@pytest.mark.parametrize(
+    ("motions", "jitter", "frames"),
+    [
+        ([0.2, 0.1, 0.05, 0.005, 0.004], 0.002, 5),  # silhouette static twice after moving
+        ([0.2, 0.1, 0.05, 0.005, 0.02, 0.005, 0.004], 0.002, 7),  # not two in a row: wait
+        ([0.2] * 20, 0.002, 10),  # never at rest: bounded by settle_max_frames
+        ([0.2] * 20, 0.0001, 3),  # particles still (below 0.5 mm/frame): settle_min_frames
+    ],
+)
+def test_settled_waits_for_the_perceived_object(motions, jitter, frames):
+    from gs_evaluation.perception_env import PerceptionEnvironment
+
+    wc, fake = _FakeWorkcell(), _FakePerception(motions, jitter)
+    env = PerceptionEnvironment(wc, EpisodeConfig(settle_max_frames=10), fake, np.zeros((4, 3)))
+    state = env.settled()
+    assert wc.steps == fake.frames == frames and env.settle_frames == [frames]
+    assert state.shape == (5, 3) and env.scored == [0.0]
