@@ -91,12 +91,18 @@ def _perception(args) -> PerceptionConfig:
     return cfg
 
 
-def _announce(observe, perception: PerceptionConfig) -> None:
+def _announce(observe, perception: PerceptionConfig, cost: str) -> None:
     for o in observe:
         if o == "oracle":
             print("observation: ORACLE (the simulator's ground-truth vertices)", flush=True)
         else:
             print(f"observation: {perception.describe()}", flush=True)
+    if "perception" in observe and cost == "matched":
+        print(
+            "warning: the matched cost (one-to-one assignment) is not robust to a part of the "
+            "object that perception missed; chamfer (the default) is (gs_evaluation README)",
+            flush=True,
+        )
 
 
 def _bench(args) -> int:
@@ -118,7 +124,7 @@ def _bench(args) -> int:
     except ValueError as exc:
         print(f"gs-plan bench: {exc}", file=sys.stderr)
         return 2
-    _announce(observe, perception)
+    _announce(observe, perception, args.cost)
     t0 = time.monotonic()
     out = Path(args.out)
     summary = run_bench(
@@ -162,7 +168,7 @@ def _episode(args) -> int:
     except ValueError as exc:
         print(f"gs-plan episode: {exc}", file=sys.stderr)
         return 2
-    _announce([args.observe], perception)
+    _announce([args.observe], perception, args.cost)
     model = PushModel(args.checkpoint, args.device)
     planner = make_planner(args.planner, model, cost, mppi)
     r = run_episode(

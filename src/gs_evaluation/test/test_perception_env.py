@@ -167,3 +167,14 @@ def test_settled_waits_for_the_perceived_object(motions, jitter, frames):
     state = env.settled()
     assert wc.steps == fake.frames == frames and env.settle_frames == [frames]
     assert state.shape == (5, 3) and env.scored == [0.0]
+
+
+def test_cli_says_which_observation_is_used(capsys):
+    from gs_evaluation.plan_cli import _announce, main
+
+    assert main(["bench", "--observe", "perception", "--camera-size", "12"]) == 2
+    assert "--camera-size '12' is not WxH" in capsys.readouterr().err
+    _announce(["oracle", "perception"], TINY, "matched")
+    out = capsys.readouterr().out
+    assert "observation: ORACLE" in out and "observation: perception: 160x120" in out
+    assert "SIMULATOR's robot mask" in out and "matched cost" in out
