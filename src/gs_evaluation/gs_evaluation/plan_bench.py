@@ -1,8 +1,10 @@
 """Task benchmark (``gs-plan bench``): the full simulator + learned dynamics + planner
 loop (gs_mppi_planner.mpc.run_mpc, the loop of the planner node), headless and in-process,
-for several planners on the same seeds with the same budget per decision. Writes
-``results.json``, ``summary.md`` and the Fig. 5 plots (``error_vs_pushes.png``,
-``success_vs_threshold.png``)."""
+for several planners on the same seeds with the same budget per decision, observing the
+simulator's ground truth (``oracle``) and/or what the cameras see (``perception``:
+segmentation + tracking, :mod:`gs_evaluation.perception_env`). Writes ``results.json``,
+``summary.md`` and the Fig. 5 plots (``error_vs_pushes.png``, ``success_vs_threshold.png``).
+Errors are always measured on the simulator's true vertices."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gs_evaluation.perception_env import OBSERVATIONS, PerceptionConfig
 from gs_evaluation.plan_episode import EpisodeConfig, EpisodeResult, run_episode
 from gs_mppi_planner.costs import CostConfig
 from gs_mppi_planner.mppi import MPPIConfig, make_planner
@@ -61,9 +64,17 @@ def summarize(
         final = np.array([r.errors[-1] for r in rs])
         lat = np.concatenate([r.latencies for r in rs]) if any(r.latencies for r in rs) else []
         err = padded_errors([r.errors for r in rs], max_pushes)
+        perceived = np.array([r.perceived[-1] if r.perceived else np.nan for r in rs])
+        q25, q75 = np.percentile(final, [25, 75]) * 1000
         out[p] = {
             "episodes": len(rs),
             "success_rate": float((final <= threshold).mean()),
+            "success_rate_10mm": float((final <= 0.010).mean()),
+            "success_rate_15mm": float((final <= 0.015).mean()),
+            "final_error_iqr_mm": [float(q25), float(q75)],
+            "perceived_final_error_median_mm": float(np.nanmedian(perceived) * 1000)
+            if np.isfinite(perceived).any()
+            else float("nan"),
             "initial_error_median_mm": float(np.median([r.errors[0] for r in rs]) * 1000),
             "final_error_median_mm": float(np.median(final) * 1000),
             "final_error_mean_mm": float(final.mean() * 1000),
@@ -94,44 +105,98 @@ def summarize(
     return out
 
 
+def observation_gap(by_obs: dict) -> dict:
+    """Per planner run with both observations: perception minus oracle (success rates at
+    10 / 15 mm in percentage points, final error median [mm])."""
+    gap = {}
+    per, ora = by_obs.get("perception", {}), by_obs.get("oracle", {})
+    for p in per:
+        if p not in ora:
+            continue
+        a, b = per[p], ora[p]
+        gap[p] = {
+            "success_10mm_pp": 100 * (a["success_rate_10mm"] - b["success_rate_10mm"]),
+            "success_15mm_pp": 100 * (a["success_rate_15mm"] - b["success_rate_15mm"]),
+            "final_error_median_mm": a["final_error_median_mm"] - b["final_error_median_mm"],
+        }
+    return gap
+
+
+def _observation_line(observe: str, meta: dict) -> str:
+    if observe == "oracle":
+        return (
+            "**Observation: oracle** - the planner observes the simulator's ground-truth vertices."
+        )
+    return f"**Observation: perception** - {meta.get('perception_description', '')}."
+
+
 def summary_markdown(summary: dict, meta: dict) -> str:
+    """Markdown of ``{observe: {planner: stats}}`` (and its ``gap``)."""
     th = meta["threshold"] * 1000
     lines = [
         f"Task `{meta['task']}`, seeds {meta['seeds']}, max {meta['max_pushes']} pushes, "
         f"budget {meta['budget']} model rollouts per decision "
         f"(K={meta['num_samples']} x {meta['iterations']} iterations), success = final "
-        f"Chamfer distance <= {th:.0f} mm.",
+        f"Chamfer distance <= {th:.0f} mm, errors measured on the simulator's true vertices.",
         "",
-        "| planner | success @ "
-        f"{th:.0f} mm | final error median [mm] | mean [mm] | pushes (mean) | decision "
-        "latency mean / p95 / max [s] | rollouts / decision |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for p, s in summary.items():
-        lines.append(
-            f"| {LABELS.get(p, p)} | {s['success_rate'] * 100:.0f} % ({s['episodes']} episodes) | "
-            f"{s['final_error_median_mm']:.1f} | {s['final_error_mean_mm']:.1f} | "
-            f"{s['pushes_mean']:.1f} | {s['latency_mean_s']:.2f} / {s['latency_p95_s']:.2f} / "
-            f"{s['latency_max_s']:.2f} | {s['rollouts_per_decision']} |"
-        )
-    lines.append("")
-    for p, s in summary.items():
-        if "vs_shooting" in s:
-            v = s["vs_shooting"]
+    own = round(th, 3) not in (10.0, 15.0)  # a threshold column besides 10 and 15 mm
+    for observe, per_planner in summary.items():
+        if observe == "gap":
+            continue
+        lines += [
+            _observation_line(observe, meta),
+            "",
+            f"| planner | episodes |{f' success @ {th:g} mm |' if own else ''} success @ 10 mm"
+            " | @ 15 mm | final error median [IQR] [mm] | mean [mm] | perceived final error "
+            "median [mm] | pushes (mean) | decision latency mean / p95 / max [s] | rollouts / "
+            "decision |",
+            "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if own else ""),
+        ]
+        for p, s in per_planner.items():
+            q25, q75 = s["final_error_iqr_mm"]
+            at_th = f" {s['success_rate'] * 100:.0f} % |" if own else ""
             lines.append(
-                f"- {LABELS.get(p, p)} vs best-of-N (paired by seed, final error): mean "
-                f"{v['final_error_diff_mean_mm']:+.1f} mm, median "
-                f"{v['final_error_diff_median_mm']:+.1f} mm; better on {v['better']}, worse on "
-                f"{v['worse']}, tied on {v['ties']} seeds."
+                f"| {LABELS.get(p, p)} | {s['episodes']} |{at_th} "
+                f"{s['success_rate_10mm'] * 100:.0f} % | "
+                f"{s['success_rate_15mm'] * 100:.0f} % | {s['final_error_median_mm']:.1f} "
+                f"[{q25:.1f}, {q75:.1f}] | {s['final_error_mean_mm']:.1f} | "
+                f"{s['perceived_final_error_median_mm']:.1f} | {s['pushes_mean']:.1f} | "
+                f"{s['latency_mean_s']:.2f} / {s['latency_p95_s']:.2f} / "
+                f"{s['latency_max_s']:.2f} | {s['rollouts_per_decision']} |"
             )
-    lines.append("")
-    lines.append(
-        "Median error [mm] after 0..N pushes: "
-        + "; ".join(
-            f"{LABELS.get(p, p)}: " + " ".join(f"{v:.1f}" for v in s["error_median_mm_per_push"])
-            for p, s in summary.items()
+        lines.append("")
+        for p, s in per_planner.items():
+            if "vs_shooting" in s:
+                v = s["vs_shooting"]
+                lines.append(
+                    f"- {LABELS.get(p, p)} vs best-of-N (paired by seed, final error): mean "
+                    f"{v['final_error_diff_mean_mm']:+.1f} mm, median "
+                    f"{v['final_error_diff_median_mm']:+.1f} mm; better on {v['better']}, "
+                    f"worse on {v['worse']}, tied on {v['ties']} seeds."
+                )
+        if "perception_seconds_per_frame" in meta and observe == "perception":
+            sec = meta["perception_seconds_per_frame"]
+            lines.append(
+                "- perception per frame [s]: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in sec.items())
+                + f" ({meta.get('perception_frames', 0)} frames)"
+            )
+        lines.append(
+            "- median error [mm] after 0..N pushes: "
+            + "; ".join(
+                f"{LABELS.get(p, p)}: "
+                + " ".join(f"{v:.1f}" for v in s["error_median_mm_per_push"])
+                for p, s in per_planner.items()
+            )
         )
-    )
+        lines.append("")
+    for p, g in summary.get("gap", {}).items():
+        lines.append(
+            f"Gap perception - oracle, {LABELS.get(p, p)}: success @ 10 mm "
+            f"{g['success_10mm_pp']:+.0f} pp, @ 15 mm {g['success_15mm_pp']:+.0f} pp, final "
+            f"error median {g['final_error_median_mm']:+.1f} mm."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -149,9 +214,17 @@ def run_bench(
     images: bool = False,
     log=print,
     progress: bool = True,
+    observe: tuple[str, ...] = ("oracle",),
+    perception=None,
 ) -> dict:
-    """Run every planner on every seed (seed-major order), write results and plots; a
-    progress bar with ETA (``progress``) or one ``log`` line per episode."""
+    """Run every planner on every seed with every observation (seed-major order, the
+    observations of one seed and planner side by side), write results and plots; a
+    progress bar with ETA (``progress``) or one ``log`` line per episode. Returns
+    ``{observe: {planner: stats}}`` plus ``gap`` (perception - oracle) when both ran.
+    perception: a PerceptionConfig (default settings when None)."""
+    bad = [o for o in observe if o not in OBSERVATIONS] or (not observe and ["(none)"])
+    if bad:
+        raise ValueError(f"observe {bad} not in {list(OBSERVATIONS)}")
     out.mkdir(parents=True, exist_ok=True)
     model = PushModel(checkpoint, device)
     objs = {p: make_planner(p, model, cost, mppi) for p in planners}
@@ -161,6 +234,7 @@ def run_bench(
         if seeds == list(range(seeds[0], seeds[-1] + 1))
         else ",".join(map(str, seeds)),
         "planners": planners,
+        "observe": list(observe),
         "max_pushes": episode.max_pushes,
         "tolerance": episode.tolerance,
         "threshold": threshold,
@@ -174,44 +248,62 @@ def run_bench(
         "device": str(model.device),
         "machine": f"{platform.machine()} {platform.system()}",
     }
+    if "perception" in observe:
+        perception = perception or PerceptionConfig()
+        perception.validate()
+        meta["perception"] = dataclasses.asdict(perception)
+        meta["perception_description"] = perception.describe()
     from tqdm import tqdm
 
     results: list[EpisodeResult] = []
     t0 = time.monotonic()
-    bar = tqdm(total=len(seeds) * len(planners), unit="episode", desc=task, disable=not progress)
+    total = len(seeds) * len(planners) * len(observe)
+    bar = tqdm(total=total, unit="episode", desc=task, disable=not progress)
     for seed in seeds:
         for p in planners:
-            r = run_episode(objs[p], seed, episode, task)
-            results.append(r)
-            bar.update(1)
-            (bar.write if progress else log)(
-                f"seed {seed} {p:>12}: error {r.errors[0] * 1000:5.1f} -> "
-                f"{r.errors[-1] * 1000:5.1f} mm in {len(r.pushes)} pushes "
-                f"({'success' if r.errors[-1] <= threshold else 'failure'}), decision "
-                f"{np.mean(r.latencies) if r.latencies else 0:.2f} s "
-                f"[{time.monotonic() - t0:.0f} s]"
-            )
-            if images:
-                save_topdown(
-                    out / f"final_{p}_{seed}.png",
-                    r.final_points,
-                    r.target,
-                    f"{p} seed {seed}: {r.errors[-1] * 1000:.1f} mm after {len(r.pushes)} pushes",
+            for obs in observe:
+                t1 = time.monotonic()
+                r = run_episode(objs[p], seed, episode, task, observe=obs, perception=perception)
+                r.perception["episode_seconds"] = time.monotonic() - t1
+                results.append(r)
+                bar.update(1)
+                seen = f" (observed {r.perceived[-1] * 1000:5.1f})" if obs == "perception" else ""
+                (bar.write if progress else log)(
+                    f"seed {seed} {p:>12} {obs:>10}: error {r.errors[0] * 1000:5.1f} -> "
+                    f"{r.errors[-1] * 1000:5.1f} mm{seen} in {len(r.pushes)} pushes "
+                    f"({'success' if r.errors[-1] <= threshold else 'failure'}), decision "
+                    f"{np.mean(r.latencies) if r.latencies else 0:.2f} s, episode "
+                    f"{time.monotonic() - t1:.0f} s [{time.monotonic() - t0:.0f} s]"
                 )
-        _write(out, meta, results, planners, threshold, episode.max_pushes, time.monotonic() - t0)
+                if images:
+                    save_topdown(
+                        out / f"final_{p}_{obs}_{seed}.png",
+                        r.final_points,
+                        r.target,
+                        f"{p} ({obs}) seed {seed}: {r.errors[-1] * 1000:.1f} mm after "
+                        f"{len(r.pushes)} pushes",
+                    )
+            elapsed = time.monotonic() - t0
+            _write(out, meta, results, planners, threshold, episode.max_pushes, elapsed)
     bar.close()
     summary = _write(
         out, meta, results, planners, threshold, episode.max_pushes, time.monotonic() - t0
     )
     title = f"{task}, {len(seeds)} seeds, {mppi.budget} rollouts/decision"
+    both = len(observe) > 1
+    curves = {
+        (f"{p} ({o})" if both else p): [r for r in results if r.planner == p and r.observe == o]
+        for o in observe
+        for p in planners
+    }
     plot_error_vs_pushes(
-        {p: [r.errors for r in results if r.planner == p] for p in planners},
+        {k: [r.errors for r in rs] for k, rs in curves.items()},
         episode.max_pushes,
         out / "error_vs_pushes.png",
         title,
     )
     plot_success_vs_threshold(
-        {p: np.array([r.errors[-1] for r in results if r.planner == p]) for p in planners},
+        {k: np.array([r.errors[-1] for r in rs]) for k, rs in curves.items()},
         out / "success_vs_threshold.png",
         title,
         threshold,
@@ -220,12 +312,34 @@ def run_bench(
 
 
 def _write(out, meta, results, planners, threshold, max_pushes, elapsed) -> dict:
-    summary = summarize(results, planners, threshold, max_pushes)
+    summary: dict = {}
+    for obs in meta["observe"]:
+        rs = [r for r in results if r.observe == obs]
+        if rs:
+            summary[obs] = summarize(rs, planners, threshold, max_pushes)
+    if "perception" in summary and "oracle" in summary:
+        summary["gap"] = observation_gap(summary)
+    perc = [r.perception for r in results if r.observe == "perception"]
+    frames = sum(s.get("frames", 0) for s in perc)
+    if frames:
+        meta = {
+            **meta,
+            "perception_frames": frames,
+            "perception_seconds_per_frame": {
+                k: sum(s["seconds"][k] for s in perc) / frames for k in perc[0]["seconds"]
+            },
+        }
     th = np.linspace(0, 0.06, 13)
     curves = {
-        p: success_curve(np.array([r.errors[-1] for r in results if r.planner == p]), th).tolist()
-        for p in planners
-        if any(r.planner == p for r in results)
+        obs: {
+            p: success_curve(
+                np.array([r.errors[-1] for r in results if r.planner == p and r.observe == obs]),
+                th,
+            ).tolist()
+            for p in planners
+            if any(r.planner == p and r.observe == obs for r in results)
+        }
+        for obs in meta["observe"]
     }
     doc = {
         "meta": {**meta, "elapsed_s": elapsed},

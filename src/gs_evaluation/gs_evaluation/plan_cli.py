@@ -1,7 +1,12 @@
 """``gs-plan`` command line.
 
 gs-plan bench --task rope_straighten --seeds 1000-1019      # Fig. 5, three planners
+gs-plan bench --observe perception oracle --planners mppi --seeds 1000-1002   # the gap
 gs-plan episode --seed 1000 --planner mppi --out out/plan_episode   # one episode + images
+
+--observe oracle (the default): the planner observes the simulator's ground truth.
+--observe perception: it observes what the cameras see (segmentation + tracking of every
+frame); the ground truth only scores. The output says which observation is used.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import time
 from pathlib import Path
 
 from gs_common.settings import add_cli_option, resolve
+from gs_evaluation.perception_env import OBSERVATIONS, ROBOT_MASK_SOURCES, PerceptionConfig
 from gs_evaluation.plan_episode import TASKS, EpisodeConfig
 from gs_mppi_planner.costs import CostConfig
 from gs_mppi_planner.mppi import PLANNERS, MPPIConfig
@@ -37,6 +43,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     # one thread by default: decision latencies comparable between runs and machines
     add_cli_option(p, SETTINGS, "torch_threads", "--threads", default=1)
     p.add_argument("--out", default="out/plan_bench")
+    g = p.add_argument_group("perception (--observe perception)")
+    g.add_argument(
+        "--robot-masks",
+        default="robot_model",
+        choices=ROBOT_MASK_SOURCES,
+        help="robot masks for segmentation/tracking: robot_model (the self-model, the stack's "
+        "default) or sim (the simulator's robot mask: an oracle of the robot, announced)",
+    )
+    g.add_argument("--depth-noise", action="store_true", help="RealSense-like depth noise")
+    g.add_argument(
+        "--camera-size",
+        default="320x240",
+        help="camera resolution WxH [px] (config/sim.yaml: 320x240)",
+    )
+    g.add_argument("--track-iterations", type=int, default=10, help="tracker iterations per frame")
+    g.add_argument(
+        "--track-particles", type=int, default=150, help="tracked particles (observed state)"
+    )
 
 
 def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
@@ -47,6 +71,38 @@ def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
     mppi.validate()
     cost.validate()
     return episode, mppi, cost
+
+
+def _perception(args) -> PerceptionConfig:
+    """The perception settings of the options (ValueError naming a bad value)."""
+    try:
+        w, h = (int(v) for v in args.camera_size.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--camera-size {args.camera_size!r} is not WxH (e.g. 320x240)") from None
+    cfg = PerceptionConfig(
+        image_width=w,
+        image_height=h,
+        depth_noise=args.depth_noise,
+        robot_masks=args.robot_masks,
+        iterations=args.track_iterations,
+        particles=args.track_particles,
+    )
+    cfg.validate()
+    return cfg
+
+
+def _announce(observe, perception: PerceptionConfig, cost: str) -> None:
+    for o in observe:
+        if o == "oracle":
+            print("observation: ORACLE (the simulator's ground-truth vertices)", flush=True)
+        else:
+            print(f"observation: {perception.describe()}", flush=True)
+    if "perception" in observe and cost == "matched":
+        print(
+            "warning: the matched cost (one-to-one assignment) is not robust to a part of the "
+            "object that perception missed; chamfer (the default) is (gs_evaluation README)",
+            flush=True,
+        )
 
 
 def _bench(args) -> int:
@@ -63,9 +119,12 @@ def _bench(args) -> int:
         if bad or not planners:
             raise ValueError(f"planners {bad or planners} not in {list(PLANNERS)}")
         episode, mppi, cost = _configs(args)
+        observe = list(dict.fromkeys(args.observe))
+        perception = _perception(args)
     except ValueError as exc:
         print(f"gs-plan bench: {exc}", file=sys.stderr)
         return 2
+    _announce(observe, perception, args.cost)
     t0 = time.monotonic()
     out = Path(args.out)
     summary = run_bench(
@@ -80,6 +139,8 @@ def _bench(args) -> int:
         args.device,
         args.checkpoint,
         images=args.images,
+        observe=tuple(observe),
+        perception=perception if "perception" in observe else None,
     )
     import json
 
@@ -101,14 +162,23 @@ def _episode(args) -> int:
 
     if args.torch_threads > 0:
         torch.set_num_threads(args.torch_threads)
-    episode, mppi, cost = _configs(args)
+    try:
+        episode, mppi, cost = _configs(args)
+        perception = _perception(args)
+    except ValueError as exc:
+        print(f"gs-plan episode: {exc}", file=sys.stderr)
+        return 2
+    _announce([args.observe], perception, args.cost)
     model = PushModel(args.checkpoint, args.device)
     planner = make_planner(args.planner, model, cost, mppi)
-    r = run_episode(planner, args.seed, episode, args.task, log=print)
+    r = run_episode(
+        planner, args.seed, episode, args.task, log=print, observe=args.observe,
+        perception=perception,
+    )  # fmt: skip
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_topdown(
-        out / f"final_{args.planner}_{args.seed}.png",
+        out / f"final_{args.planner}_{args.observe}_{args.seed}.png",
         r.final_points,
         r.target,
         f"{args.planner} seed {args.seed}: {r.errors[-1] * 1000:.1f} mm, {len(r.pushes)} pushes",
@@ -119,7 +189,11 @@ def _episode(args) -> int:
             f"push {i}: ({x:+.3f}, {y:+.3f}) m, theta {th:+.2f} rad, {ln:.3f} m; error after "
             f"{r.errors[i + 1] * 1000:.1f} mm; decision {lat:.2f} s"
         )
-    print(f"final error {r.errors[-1] * 1000:.1f} mm ({'success' if r.success else 'failure'})")
+    seen = f"; observed {r.perceived[-1] * 1000:.1f} mm" if args.observe == "perception" else ""
+    print(
+        f"final error {r.errors[-1] * 1000:.1f} mm ({'success' if r.success else 'failure'}; "
+        f"measured on the true vertices{seen})"
+    )
     return 0
 
 
@@ -137,11 +211,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--planners", default=",".join(PLANNERS))
     b.add_argument("--images", action="store_true", help="save a final top-down view per episode")
+    b.add_argument(
+        "--observe",
+        nargs="+",
+        default=["oracle"],
+        choices=OBSERVATIONS,
+        help="observed state: oracle (simulator ground truth, the default), perception "
+        "(cameras -> segmentation -> tracking), or both side by side on the same seeds",
+    )
     b.set_defaults(func=_bench)
     e = sub.add_parser("episode", help="one headless MPC episode with the simulator")
     _common(e)
     e.add_argument("--seed", type=int, default=1000)
     e.add_argument("--planner", default="mppi", choices=PLANNERS)
+    e.add_argument("--observe", default="oracle", choices=OBSERVATIONS)
     e.set_defaults(func=_episode)
     return parser
 

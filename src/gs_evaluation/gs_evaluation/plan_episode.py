@@ -1,5 +1,7 @@
 """Headless MPC episodes: the simulator core (gs_sim.workcell, in-process, no ROS), the
-learned dynamics and a planner, with the simulator's ground truth as the observed state.
+learned dynamics and a planner. The observed state is the simulator's ground truth
+(``observe="oracle"``, the default) or what the cameras see, segmented and tracked
+(``observe="perception"``, :mod:`gs_evaluation.perception_env`).
 
 The loop is the planner node's loop, gs_mppi_planner.mpc.run_mpc, with the simulator as
 its environment (:class:`SimEnvironment`): observe -> plan a push -> execute it in the
@@ -49,7 +51,10 @@ class EpisodeResult:
     """errors: (P + 1,) task error [m] before the first push and after each push;
     costs: planner cost of the observed state (same points as errors); pushes (P, 4);
     latencies: decision time per push [s]; predicted: predicted shape cost per push [m];
-    rejected: pushes the simulator refused (counted as pushes, nothing moved)."""
+    rejected: pushes the simulator refused (counted as pushes, nothing moved);
+    observe: "oracle" or "perception"; errors are always measured on the simulator's true
+    vertices; perceived: the same task error measured on the state the planner observed
+    (= errors for the oracle); perception: frames perceived, seconds per stage."""
 
     planner: str
     seed: int
@@ -63,6 +68,9 @@ class EpisodeResult:
     success: bool
     target: np.ndarray
     final_points: np.ndarray
+    observe: str = "oracle"
+    perceived: list[float] = dataclasses.field(default_factory=list)
+    perception: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -95,13 +103,14 @@ def rope_straighten_target(
     )
 
 
-def make_workcell(seed: int, fps: float = 15.0):
-    """The simulator core with the rope of config/sim.yaml; no cameras are rendered."""
+def make_workcell(seed: int, fps: float = 15.0, settings: dict | None = None):
+    """The simulator core with the rope of config/sim.yaml (``settings`` override the
+    simulator's defaults, e.g. the camera resolution); nothing is rendered here."""
     import gs_sim  # noqa: F401  (MUJOCO_GL)
     from gs_sim.settings import workcell_config
     from gs_sim.workcell import Workcell
 
-    cfg = workcell_config({"object": "rope", "fps": fps})
+    cfg = workcell_config({"object": "rope", "fps": fps, **(settings or {})})
     return Workcell(cfg, seed=seed)
 
 
@@ -159,37 +168,83 @@ def run_episode(
     cfg: EpisodeConfig = EpisodeConfig(),
     task: str = "rope_straighten",
     log=None,
+    observe: str = "oracle",
+    perception=None,
 ) -> EpisodeResult:
-    """One seeded episode of ``task`` with ``planner`` (reset and re-seeded with ``seed``)."""
+    """One seeded episode of ``task`` with ``planner`` (reset and re-seeded with ``seed``).
+
+    observe: ``oracle`` (the simulator's true vertices are the observed state) or
+    ``perception`` (cameras -> segmentation -> tracking, :mod:`gs_evaluation.perception_env`,
+    configured by ``perception``, a PerceptionConfig; default settings when None). The
+    target is the task's (built once from the initial scene, identical for both
+    observations); the error is always measured on the true vertices."""
     if task not in TASKS:
         raise ValueError(f"task {task!r} is not one of {list(TASKS)}")
-    wc = make_workcell(seed)
+    if observe not in ("oracle", "perception"):
+        raise ValueError(f"observe {observe!r} is not one of ['oracle', 'perception']")
+    pcfg = None
+    if observe == "perception":
+        from gs_evaluation.perception_env import PerceptionConfig
+
+        pcfg = perception or PerceptionConfig()
+        pcfg.validate()
+    wc = make_workcell(seed, settings=pcfg.sim_settings() if pcfg else None)
     ws = wc.config.workspace
     box = (ws.x_min, ws.x_max, ws.y_min, ws.y_max)
     pts = wc.object_points()
-    # the target at the vertices' count: the cost needs no resampling, the metric is exact
+    # the task's target at the vertices' count: the cost needs no resampling, the metric is
+    # exact. It defines the task (the goal a user gives), identical for both observations.
     target = rope_straighten_target(pts, box, len(pts))
+    del pts  # nothing below observes the true state, except the environment's oracle
     goal = Goal(target_points=target, max_pushes=cfg.max_pushes, tolerance=cfg.tolerance)
     limits = GoalLimits(workspace=box, max_pushes_limit=max(cfg.max_pushes, 1))
     mpc = MPCConfig(limits=limits, seed=seed, skip_rejected_pushes=True)
-    env = SimEnvironment(wc, cfg, log, f"seed {seed} {planner.name}")
-    r = run_mpc(env, planner, goal, mpc, metric=task_error)
+    label = f"seed {seed} {planner.name} {observe}"
+    perceiver = None
+    if pcfg is None:
+        env = SimEnvironment(wc, cfg, log, label)
+    else:
+        from gs_evaluation.perception_env import CameraPerception, PerceptionEnvironment
+
+        perceiver = CameraPerception(wc, pcfg, seed)
+        env = PerceptionEnvironment(wc, cfg, perceiver, target, log, label)
+    try:
+        r = run_mpc(env, planner, goal, mpc, metric=task_error)
+    finally:
+        if perceiver is not None:
+            perceiver.close()
     if r.outcome not in (Outcome.SUCCEEDED, Outcome.MAX_PUSHES):
-        raise RuntimeError(f"seed {seed} {planner.name}: {r.outcome.value}: {r.message}")
+        raise RuntimeError(f"{label}: {r.outcome.value}: {r.message}")
+    # scoring: the true state's error (the oracle observes it; perception is scored on it)
+    errors = list(r.errors) if perceiver is None else list(env.scored)
+    if len(errors) != len(r.errors):
+        raise RuntimeError(f"{label}: {len(errors)} scored states for {len(r.errors)} decisions")
+    stats = {}
+    if perceiver is not None:
+        stats = {
+            "frames": perceiver.frames,
+            "seconds": dict(perceiver.seconds),
+            "settle_frames": list(env.settle_frames),
+            "particles": len(perceiver.particles()),
+            "robot_masks": pcfg.robot_masks,
+        }
     if log:
-        for k, e in enumerate(r.errors):
-            log(f"  seed {seed} {planner.name} push {k}: error {e * 1000:.1f} mm")
+        for k, (e, o) in enumerate(zip(errors, r.errors)):
+            log(f"  {label} push {k}: error {e * 1000:.1f} mm (observed {o * 1000:.1f} mm)")
     return EpisodeResult(
         planner=planner.name,
         seed=seed,
-        errors=r.errors,
+        errors=errors,
         costs=r.costs,
         pushes=[[float(v) for v in p] for p in r.pushes],
         latencies=r.latencies,
         predicted=r.predicted,
         rollouts=r.rollouts,
         rejected=r.rejected,
-        success=r.errors[-1] <= cfg.tolerance,
+        success=errors[-1] <= cfg.tolerance,
         target=target,
         final_points=wc.object_points(),
+        observe=observe,
+        perceived=list(r.errors),
+        perception=stats,
     )

@@ -35,9 +35,13 @@ def test_bench_writes_results(model, tmp_path):
         device="cpu",
         log=lambda _m: None,
     )
-    assert set(summary) == {"mppi", "shooting"} and "vs_shooting" in summary["mppi"]
+    assert set(summary) == {"oracle"}  # the default observation
+    assert set(summary["oracle"]) == {"mppi", "shooting"}
+    assert "vs_shooting" in summary["oracle"]["mppi"]
     doc = json.loads((tmp_path / "results.json").read_text())
     assert len(doc["episodes"]) == 2 and doc["meta"]["budget"] == 16
+    assert doc["meta"]["observe"] == ["oracle"] and doc["episodes"][0]["observe"] == "oracle"
+    assert "**Observation: oracle**" in (tmp_path / "summary.md").read_text()
     for f in ("summary.md", "error_vs_pushes.png", "success_vs_threshold.png"):
         assert (tmp_path / f).stat().st_size > 0
 
