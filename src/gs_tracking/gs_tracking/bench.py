@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'3D MTE mm':>9} {'d_avg':>6} {'first frame s':>13}"
     )
     for budget in args.budgets:
-        cfg = TrackerConfig(iterations=budget, first_frame_iterations=args.first_frame_iterations)
+        cfg = TrackerConfig(  # a fixed budget per frame: the adaptive budget would vary it
+            iterations=budget, first_frame_iterations=args.first_frame_iterations, adaptive=False
+        )
         seq = track_episode(ep, cfg, args.scale, frames)
         rep = tracking_report(carried(seq, gt[0]), gt, ep.intrinsics, ep.world_from_camera)
         later = seq.stats[1:]

@@ -87,7 +87,7 @@ def parse_overrides(items: list[str]) -> dict:
             else:
                 value = kind(text)
         except ValueError:
-            raise ValueError(f"--set {key}: {text!r} is not a {kind.__name__}") from None
+            raise ValueError(f"--set {key}: {text!r} is not a valid {kind.__name__}") from None
         out[key] = value
     return out
 
