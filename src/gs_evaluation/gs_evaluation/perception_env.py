@@ -45,8 +45,10 @@ class PerceptionConfig:
     robot_masks: ``robot_model`` (self-model, the stack's default) or ``sim`` (the
     simulator's rendered robot mask: an oracle of the robot, never of the object);
     iterations / first_frame_iterations: tracker budget (the tracking node's defaults);
-    adaptive / max_iterations: the tracker's adaptive budget (fewer iterations on static
-    frames, up to max_iterations on fast motion; TrackerConfig's defaults);
+    adaptive / max_iterations / velocity_gate: the tracker's rope settings
+    (gs_tracking.tracker.ROPE_SETTINGS: fewer iterations on static frames, up to
+    max_iterations on fast motion, no velocity extrapolation on static frames; the tasks
+    here are rope tasks);
     scale: tracking resolution / camera resolution; voxel_size [m]: first-frame fusion;
     particles / particle_spacing [m]: control particles tracked and handed to the planner;
     init_frames: frames tracked before the first decision (the first one initializes);
@@ -66,6 +68,7 @@ class PerceptionConfig:
     first_frame_iterations: int = 100
     adaptive: bool = True
     max_iterations: int = 30
+    velocity_gate: float = 0.01
     scale: float = 0.5
     voxel_size: float = 0.004
     particles: int = 150
@@ -169,6 +172,7 @@ class CameraPerception:
                 first_frame_iterations=cfg.first_frame_iterations,
                 adaptive=cfg.adaptive,
                 max_iterations=max(cfg.max_iterations, cfg.iterations),
+                velocity_gate=cfg.velocity_gate,
             ),
             cfg.scale,
             cfg.voxel_size,
