@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from gs_evaluation.plan_episode import EpisodeConfig, SimEnvironment, task_error
-from gs_mppi_planner.mpc import Outcome, PushRejected, Stop
+from gs_mppi_planner.mpc import Outcome, Stop
 
 ROBOT_MASK_SOURCES = ("robot_model", "sim")
 OBSERVATIONS = ("oracle", "perception")
@@ -281,25 +281,11 @@ class PerceptionEnvironment(SimEnvironment):
         self._score()
         return self._state()
 
-    def execute_push(self, push: np.ndarray) -> None:
-        from gs_common.push import push_end
-        from gs_sim.push import PushRejected as SimPushRejected
-        from gs_sim.push import validate_push
+    def _frame(self) -> None:
+        self._step()  # every frame of the push is perceived
 
-        wc = self.wc
-        try:
-            goal = validate_push(
-                push[:2], push_end(push), 0.0, self.cfg.push_speed, wc.config.workspace,
-                wc.config.limits,
-            )  # fmt: skip
-            wc.start_push(goal)
-        except SimPushRejected as exc:
-            if self.log:
-                self.log(f"  {self.label}: push rejected by the simulator: {exc}")
-            self._score()  # run_mpc re-plans on the same observation: score it again
-            raise PushRejected(str(exc)) from exc
-        while wc.busy:
-            self._step()
+    def _rejected(self) -> None:
+        self._score()  # run_mpc re-plans on the same observation: score it again
 
     def settled(self) -> np.ndarray:
         """Frames until the PERCEIVED object is at rest (see PerceptionConfig; bounded by

@@ -153,9 +153,17 @@ class SimEnvironment(Environment):
         except SimPushRejected as exc:
             if self.log:
                 self.log(f"  {self.label}: push rejected by the simulator: {exc}")
+            self._rejected()
             raise PushRejected(str(exc)) from exc
         while wc.busy:
-            wc.step_frame()
+            self._frame()
+
+    def _frame(self) -> None:
+        """Advance the simulator by one frame (a perceiving environment also perceives it)."""
+        self.wc.step_frame()
+
+    def _rejected(self) -> None:
+        """Called when the simulator refused a push, before run_mpc hears of it."""
 
     def settled(self) -> np.ndarray:
         settle(self.wc, self.cfg)

@@ -136,6 +136,18 @@ def summary_lines(report: dict) -> list[str]:
     return lines
 
 
+def write_json_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
+    """Write ``out``.json atomically (temp file + rename); return it and ``out``.png, the
+    path of the report's plot (written by the caller)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    js, png = out.with_suffix(".json"), out.with_suffix(".png")
+    tmp = js.with_name(js.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(tmp, js)
+    return js, png
+
+
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     """``out``.json and ``out``.png (metrics vs. horizon)."""
     import matplotlib
@@ -143,12 +155,7 @@ def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    js, png = out.with_suffix(".json"), out.with_suffix(".png")
-    tmp = js.with_name(js.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, js)
+    js, png = write_json_report(report, out)
     metrics = [m for m in ("chamfer", "emd", "mean_distance") if m in report["methods"]["model"]]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4))
     steps = np.arange(1, report["horizon"] + 1)

@@ -26,7 +26,6 @@ frame's Gaussians and particles where they are.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from pathlib import Path
@@ -584,12 +583,9 @@ def write_video_report(report: dict, strips: list, out: str | os.PathLike) -> tu
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    js, png = out.with_suffix(".json"), out.with_suffix(".png")
-    tmp = js.with_name(js.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, js)
+    from gs_gnn_dynamics.evaluate import write_json_report
+
+    js, png = write_json_report(report, out)
     strips = strips[:3]
     cols = max(len(s) for _, s in strips)
     rows = 3 * len(strips)
