@@ -41,7 +41,7 @@ from gs_dynamics_interfaces.msg import CameraRig
 from gs_tracking.frame_sync import FrameSync, FrameWorker, StampError
 from gs_tracking.fusion import EmptyCloudError
 from gs_tracking.session import FrameImages, TrackingSession
-from gs_tracking.tracker import TrackerConfig
+from gs_tracking.tracker import ROPE_SETTINGS, TrackerConfig
 
 STREAMS = ("color", "depth", "object_mask", "robot_mask")
 
@@ -68,6 +68,14 @@ PARAMS = [
         "auto",
         "torch device: auto (CUDA when available), cpu or cuda",
         choices=DEVICE_CHOICES,
+    ),
+    ParamSpec(
+        "preset",
+        "none",
+        "per-object tracker settings: none (the default tracker) or rope "
+        "(gs_tracking.tracker.ROPE_SETTINGS: velocity gate + adaptive budget; better on rope, "
+        "worse on cloth, see the package README)",
+        choices=("none", "rope"),
     ),
     ParamSpec(
         "report_period", 10.0, "seconds between rate / dropped-frame log lines", range=(0.5, 3600.0)
@@ -99,7 +107,10 @@ class TrackingNode(Node):
             lambda exc: self.get_logger().error(f"tracking failed on a frame: {exc!r}"),
         )
         self.create_timer(self.params["report_period"], self.report)
-        self.get_logger().info(f"tracking ready on {self.device}; waiting for {CAMERAS_RIG}")
+        self.get_logger().info(
+            f"tracking ready on {self.device}, tracker preset {self.params['preset']}; "
+            f"waiting for {CAMERAS_RIG}"
+        )
 
     # --- inputs --------------------------------------------------------------------------------
     def on_rig(self, msg: CameraRig) -> None:
@@ -184,7 +195,9 @@ class TrackingNode(Node):
                 intr,
                 poses,
                 TrackerConfig(
-                    iterations=p["iterations"], first_frame_iterations=p["first_frame_iterations"]
+                    iterations=p["iterations"],
+                    first_frame_iterations=p["first_frame_iterations"],
+                    **(ROPE_SETTINGS if p["preset"] == "rope" else {}),
                 ),
                 p["scale"],
                 p["voxel_size"],
