@@ -31,6 +31,7 @@ import numpy as np
 
 from gs_evaluation.plan_episode import EpisodeConfig, SimEnvironment, task_error
 from gs_mppi_planner.mpc import Outcome, Stop
+from gs_tracking.tracker import ROPE_SETTINGS
 
 ROBOT_MASK_SOURCES = ("robot_model", "sim")
 OBSERVATIONS = ("oracle", "perception")
@@ -66,9 +67,9 @@ class PerceptionConfig:
     robot_masks: str = "robot_model"
     iterations: int = 10
     first_frame_iterations: int = 100
-    adaptive: bool = True
+    adaptive: bool = ROPE_SETTINGS["adaptive"]
     max_iterations: int = 30
-    velocity_gate: float = 0.01
+    velocity_gate: float = ROPE_SETTINGS["velocity_gate"]
     scale: float = 0.5
     voxel_size: float = 0.004
     particles: int = 150

@@ -17,7 +17,7 @@ import numpy as np
 from gs_common.episode import load_episode
 from gs_tracking.offline import track_episode
 from gs_tracking.tracked_io import frame_slice, save_tracking_outputs, settings_dict
-from gs_tracking.tracker import MULTIPUSH_SETTINGS, ROPE_SETTINGS, TrackerConfig
+from gs_tracking.tracker import MULTIPUSH_SETTINGS, TRACKER_PRESETS, TrackerConfig
 
 
 def add_tracker_args(p: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def add_tracker_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--preset",
-        choices=["none", "rope"],
+        choices=list(TRACKER_PRESETS),
         default="none",
         help="per-object tracker settings: rope = tracker.ROPE_SETTINGS (adaptive budget, "
         "velocity gate; measured better on rope, worse on cloth); default none",
@@ -69,7 +69,7 @@ def tracker_config(args: argparse.Namespace) -> TrackerConfig:
         )
     if not 0.05 <= args.scale <= 1.0:
         raise ValueError(f"--scale must be in [0.05, 1], got {args.scale}")
-    extra = dict(ROPE_SETTINGS) if getattr(args, "preset", "none") == "rope" else {}
+    extra = dict(TRACKER_PRESETS[getattr(args, "preset", "none")])
     if getattr(args, "multipush", False):
         extra.update(MULTIPUSH_SETTINGS)
     extra.update(parse_overrides(getattr(args, "set", [])))
@@ -87,7 +87,7 @@ def parse_overrides(items: list[str]) -> dict:
         key, sep, text = item.partition("=")
         if not sep or key not in fields:
             raise ValueError(f"--set {item!r}: expected KEY=VALUE with KEY one of {sorted(fields)}")
-        kind = type(getattr(TrackerConfig(), key))
+        kind = type(fields[key].default)
         try:
             if kind is bool:
                 if text.lower() not in ("true", "false", "1", "0"):

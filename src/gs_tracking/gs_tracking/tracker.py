@@ -108,6 +108,9 @@ LEGACY_SETTINGS = {
 #: and on cloth these settings doubled the error (5.7 -> 11.5 mm).
 ROPE_SETTINGS = {"adaptive": True, "velocity_gate": 0.01}
 
+#: Named per-object settings (``--preset`` of the CLI tools, the node's ``preset``).
+TRACKER_PRESETS = {"none": {}, "rope": ROPE_SETTINGS}
+
 
 #: The multi-push options together (``--multipush`` of the CLI tools): adaptive budget,
 #: pusher contact (push-out + penetration penalty), observed-cloud term, stronger depth.

@@ -41,7 +41,7 @@ from gs_dynamics_interfaces.msg import CameraRig
 from gs_tracking.frame_sync import FrameSync, FrameWorker, StampError
 from gs_tracking.fusion import EmptyCloudError
 from gs_tracking.session import FrameImages, TrackingSession
-from gs_tracking.tracker import ROPE_SETTINGS, TrackerConfig
+from gs_tracking.tracker import TRACKER_PRESETS, TrackerConfig
 
 STREAMS = ("color", "depth", "object_mask", "robot_mask")
 
@@ -75,7 +75,7 @@ PARAMS = [
         "per-object tracker settings: none (the default tracker) or rope "
         "(gs_tracking.tracker.ROPE_SETTINGS: velocity gate + adaptive budget; better on rope, "
         "worse on cloth, see the package README)",
-        choices=("none", "rope"),
+        choices=tuple(TRACKER_PRESETS),
     ),
     ParamSpec(
         "report_period", 10.0, "seconds between rate / dropped-frame log lines", range=(0.5, 3600.0)
@@ -197,7 +197,7 @@ class TrackingNode(Node):
                 TrackerConfig(
                     iterations=p["iterations"],
                     first_frame_iterations=p["first_frame_iterations"],
-                    **(ROPE_SETTINGS if p["preset"] == "rope" else {}),
+                    **TRACKER_PRESETS[p["preset"]],
                 ),
                 p["scale"],
                 p["voxel_size"],
