@@ -40,6 +40,7 @@ from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
+from gs_common.settings import finite_vector
 from gs_common.workcell import ARM_BASE
 from gs_dynamics_interfaces.msg import CameraRig
 from gs_dynamics_interfaces.srv import EstimateRobotPose
@@ -47,12 +48,6 @@ from gs_robot_model.checkpoint import load_model
 from gs_robot_model.cli import default_model_dir
 from gs_robot_model.estimate import estimate_from_views
 from gs_robot_model.runtime import RobotMaskRenderer, base_transform
-
-
-def _check_xyz(v) -> str | None:
-    if len(v) != 3 or not all(np.isfinite(v)):
-        return f"base_xyz={list(v)} must be 3 finite numbers [m]"
-    return None
 
 
 def _param_specs() -> list[ParamSpec]:
@@ -70,7 +65,7 @@ def _param_specs() -> list[ParamSpec]:
             [*ARM_BASE, 0.0],
             "robot base position in world [m] (default: the workcell's arm base, "
             "gs_common.workcell; z = table surface)",
-            check=_check_xyz,
+            check=finite_vector(3),
             read_only=True,
         ),
         ParamSpec(
