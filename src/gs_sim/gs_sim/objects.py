@@ -1,4 +1,5 @@
-"""Deformable objects (MuJoCo ``flexcomp``): rope (dim 1), cloth (dim 2), stuffed toy (dim 3).
+"""Deformable objects (MuJoCo ``flexcomp``): rope (dim 1), cloth (dim 2), stuffed toy (dim 3,
+a textured plush block).
 
 Every object is described by an :class:`ObjectParams` (physical parameters, SI units) and a
 seeded randomization of its shape and initial configuration (:func:`sample_object`), and is
@@ -196,10 +197,15 @@ def object_mjcf(obj: ObjectInstance, rgba: str = "0.85 0.35 0.15 1") -> str:
             f'mass="{p.mass:g}" rgba="{rgba}" pos="{_fmt(obj.center)}" quat="{quat}">'
             f'<edge equality="true" damping="{p.damping:g}"/>{contact}</flexcomp>'
         )
+    # The toy is a plush block (a box of trilinear elastic material), not an ellipsoid: an
+    # ellipsoid pushed at its curved underside rolls over like a rigid egg (measured on
+    # seeds 5000-5002: flipped 170 degrees, then rocked 3-30 cm with the pusher away),
+    # which a stuffed toy resting on its belly does not do.
     n = p.resolution
     spacing = p.size / (n - 1) * obj.scale
     return (
-        f'<flexcomp name="{FLEX_NAME}" type="ellipsoid" dim="3" count="{n} {n} {n}" '
+        f'<flexcomp name="{FLEX_NAME}" type="box" dim="3" count="{n} {n} {n}" '
+        'material="toy_fabric" '
         f'spacing="{_fmt(spacing)}" radius="{p.radius:g}" mass="{p.mass:g}" rgba="{rgba}" '
         f'pos="{_fmt(obj.center)}" quat="{quat}" dof="trilinear">'
         f'<elasticity young="{p.stiffness:g}" poisson="0.3" damping="{p.damping:g}"/>'

@@ -15,7 +15,16 @@ from gs_sim.objects import FLEX_NAME, ObjectInstance, object_mjcf
 from gs_sim.robot_xarm import ARM_PREFIX, JOINT_NAMES, TIP_SITE, PusherTool, xarm7_spec
 from gs_sim.table_texture import TableTexture
 
-OBJECT_RGBA = {"rope": "0.9 0.4 0.1 1", "cloth": "0.15 0.35 0.8 1", "toy": "0.55 0.38 0.22 1"}
+# the toy's colours are its TOY_FABRIC texture's
+OBJECT_RGBA = {"rope": "0.9 0.4 0.1 1", "cloth": "0.15 0.35 0.8 1", "toy": "1 1 1 1"}
+# The toy's fabric: dark brown and cream patches, fixed to its surface (flex texcoords).
+# A uniformly coloured, near-symmetric toy would hide its rotation about the vertical axis
+# from colour, silhouette and depth alike; real stuffed toys carry seams, patches and faces.
+TOY_FABRIC = (
+    '<texture name="toy_fabric" type="2d" builtin="checker" rgb1="0.50 0.30 0.18" '
+    'rgb2="0.90 0.85 0.75" width="64" height="64"/>'
+    '<material name="toy_fabric" texture="toy_fabric" texrepeat="1 1"/>'
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +108,7 @@ def _world_mjcf(cfg: SceneConfig) -> str:
     <texture name="floor" type="2d" builtin="flat" rgb1="0.3 0.3 0.32" width="16" height="16"/>
     <material name="floor" texture="floor"/>
     {sheet.mjcf_asset() if sheet else ""}
+    {TOY_FABRIC if cfg.obj.params.kind == "toy" else ""}
   </asset>
   <worldbody>
     <light name="top" pos="0 0 2.0" dir="0 0 -1" diffuse="0.5 0.5 0.5" castshadow="false"/>
