@@ -17,6 +17,16 @@ import numpy as np
 from gs_common.settings import Setting, finite_pair, min_max
 from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 
+CONTACT_HEIGHT = 0.02  # [m] the pusher tip at or below this height is in a push
+
+
+def push_runs(ee: np.ndarray, contact_height: float = CONTACT_HEIGHT) -> list[tuple[int, int]]:
+    """[start, end] frame index pairs (inclusive) of the runs of frames with the pusher tip
+    ``ee`` (T, 3) [m, world] at or below ``contact_height``: the pushes of an episode."""
+    low = np.concatenate([[False], ee[:, 2] <= contact_height, [False]])
+    edges = np.flatnonzero(np.diff(low.astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
 
 def push_direction(theta: float) -> np.ndarray:
     """(2,) unit xy direction of a push angle theta [rad]."""

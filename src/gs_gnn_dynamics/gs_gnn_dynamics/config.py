@@ -6,6 +6,8 @@ import dataclasses
 import json
 from typing import Any
 
+from gs_common.push import CONTACT_HEIGHT
+
 
 @dataclasses.dataclass(frozen=True)
 class DynamicsConfig:
@@ -28,7 +30,7 @@ class DynamicsConfig:
     step_length: float = 0.01  # [m] of end-effector travel per model step
     motion_scale: float = 0.01  # [m]
     push_height: float = 0.005  # tool height for pushes given as (x, y, theta, length) [m]
-    contact_height: float = 0.02  # ee below this height counts as pushing (data) [m]
+    contact_height: float = CONTACT_HEIGHT  # ee below this height counts as pushing (data) [m]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -19,6 +19,7 @@ import torch
 
 from gs_common.episode import Trajectories, load_trajectories
 from gs_common.pointsets import farthest_point_sampling
+from gs_common.push import push_runs
 from gs_gnn_dynamics.config import DynamicsConfig
 
 
@@ -50,13 +51,6 @@ def episode_files(path: str | os.PathLike) -> list[Path]:
 def select_particles(points: np.ndarray, cfg: DynamicsConfig) -> np.ndarray:
     """Indices of the control particles of a frame (N, 3): FPS with minimum spacing."""
     return farthest_point_sampling(points, cfg.max_particles, 0, cfg.min_spacing)
-
-
-def push_runs(ee: np.ndarray, contact_height: float) -> list[tuple[int, int]]:
-    """[start, end] frame index pairs (inclusive) of runs with ee z <= contact_height."""
-    low = np.concatenate([[False], ee[:, 2] <= contact_height, [False]])
-    edges = np.flatnonzero(np.diff(low.astype(np.int8)))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def resample_by_travel(

@@ -37,7 +37,8 @@ from tqdm import tqdm
 
 from gs_common.episode import Episode, load_episode, load_trajectories
 from gs_common.pointsets import chamfer_distance, earth_movers_distance
-from gs_gnn_dynamics.data import push_runs, select_particles
+from gs_common.push import push_runs
+from gs_gnn_dynamics.data import select_particles
 from gs_gnn_dynamics.lbs import lbs_deform
 from gs_gnn_dynamics.model import ParticleDynamics
 from gs_gnn_dynamics.predicted_render import deform_trajectory

@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 
 from gs_common.episode import load_trajectories, save_trajectories
+from gs_common.push import push_runs
 from gs_gnn_dynamics.config import DynamicsConfig
 from gs_gnn_dynamics.data import (
     episode_files,
     load_segments,
     make_windows,
-    push_runs,
     resample_by_travel,
     rotate_z,
 )

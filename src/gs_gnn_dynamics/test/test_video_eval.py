@@ -199,7 +199,7 @@ def _synthetic(n_frames=12, width=160, height=120):
 def test_evaluate_push_end_to_end(scale):
     pytest.importorskip("gs_render", reason="gs_render is not on the path")
     pytest.importorskip("gs_tracking", reason="gs_tracking is not on the path")
-    from gs_gnn_dynamics.data import push_runs
+    from gs_common.push import push_runs
     from gs_gnn_dynamics.video_eval import evaluate_push
     from gs_tracking.observation import RigTensors
 

@@ -16,7 +16,12 @@ import numpy as np
 
 from gs_common.episode import load_episode
 from gs_tracking.offline import track_episode
-from gs_tracking.tracked_io import frame_slice, save_tracking_outputs, settings_dict
+from gs_tracking.tracked_io import (
+    FRAMES_HELP,
+    frame_selection,
+    save_tracking_outputs,
+    settings_dict,
+)
 from gs_tracking.tracker import MULTIPUSH_SETTINGS, TRACKER_PRESETS, TrackerConfig
 
 
@@ -35,7 +40,7 @@ def add_tracker_args(p: argparse.ArgumentParser) -> None:
         default=0.5,
         help="tracking resolution as a fraction of the camera's (default %(default)s)",
     )
-    p.add_argument("--frames", default="", help="frame range a:b[:step] (default: all)")
+    p.add_argument("--frames", default="", help=FRAMES_HELP)
     p.add_argument(
         "--multipush",
         action="store_true",
@@ -129,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.episodes:
         try:
             ep = load_episode(path)
-            frames = frame_slice(args.frames, ep.num_frames)
+            frames = frame_selection(args.frames, ep)
         except (OSError, ValueError) as exc:
             print(f"gs-track: {path}: {exc}", file=sys.stderr)
             return 2

@@ -30,7 +30,7 @@ from gs_tracking.cli import add_tracker_args, tracker_config, tracker_settings
 from gs_tracking.fusion import fuse_views
 from gs_tracking.metrics import tracking_report
 from gs_tracking.offline import track_episode
-from gs_tracking.tracked_io import frame_slice, load_tracked, save_tracked
+from gs_tracking.tracked_io import frame_selection, load_tracked, save_tracked
 from gs_tracking.tracker import legacy_config
 
 #: GS-Dynamics paper, Table 1 (real rope data, 4 cameras): 3D median trajectory error.
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in tqdm(args.episodes, desc="gs-track-eval", unit="episode"):
         try:
             ep = load_episode(path)
-            frames = frame_slice(args.frames, ep.num_frames)
+            frames = frame_selection(args.frames, ep)
         except (OSError, ValueError) as exc:
             print(f"gs-track-eval: {path}: {exc}", file=sys.stderr)
             return 2
@@ -195,7 +195,7 @@ def _track_job(job) -> str:
     path, cfg, args, stem = job
     torch.set_num_threads(1)
     ep = load_episode(path)
-    _tracked(ep, path, cfg, args, frame_slice(args.frames, ep.num_frames), stem)
+    _tracked(ep, path, cfg, args, frame_selection(args.frames, ep), stem)
     return str(stem)
 
 

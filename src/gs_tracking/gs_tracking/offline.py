@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +50,13 @@ def track_episode(
     ep: Episode,
     config: TrackerConfig | None = None,
     scale: float = 0.5,
-    frames: range | None = None,
+    frames: Sequence[int] | None = None,
     voxel_size: float = 0.004,
     progress: Callable[[int, FrameStats], None] | None = None,
     device="cpu",
 ) -> TrackedSequence:
-    """Track ``frames`` (default: all) of an episode at ``scale`` x the camera resolution,
-    with the recorded pusher tip (``ep.ee_positions``) as the robot state."""
+    """Track ``frames`` (ascending; default: all) of an episode at ``scale`` x the camera
+    resolution, with the recorded pusher tip (``ep.ee_positions``) as the robot state."""
     frames = frames or range(ep.num_frames)
     session = TrackingSession(
         ep.intrinsics,
@@ -67,7 +67,13 @@ def track_episode(
         device=device,
     )
     stats, means, quats = [], [], []
+    last = gap = None
     for f in frames:
+        if last is not None:
+            if gap is not None and f - last != gap:  # e.g. the rest between two pushes skipped:
+                session.tracker.forget_motion()  # the last step's motion is not this one's
+            gap = f - last
+        last = f
         stats.append(session.step(episode_frame(ep, f), ep.ee_positions[f]))
         means.append(session.gaussians.means.cpu())
         quats.append(session.gaussians.quats.cpu())

@@ -89,6 +89,39 @@ def settings_dict(config) -> dict:
     return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
 
 
+FRAMES_HELP = (
+    "frames to track: a:b[:step] (a range), 'pushes[:before:after]' (frame 0, then every "
+    "push (pusher tip <= 2 cm high) from `before` frames before it to `after` frames after "
+    "it, default 3 and 12: between pushes the object rests and is not tracked), or empty "
+    "(all frames)"
+)
+
+
+def frame_selection(spec: str, ep) -> list[int]:
+    """The frame indices of episode ``ep`` that ``spec`` selects (see ``FRAMES_HELP``),
+    ascending and validated. ``pushes`` skips the frames where the pusher is away and the
+    object rests: tracking then costs what the pushes cost, not what the episode lasts."""
+    head, _, rest = spec.partition(":")
+    if head != "pushes":
+        return list(frame_slice(spec, ep.num_frames))
+    try:
+        margins = [int(p) for p in rest.split(":")] if rest else [3, 12]
+    except ValueError:
+        margins = []
+    if len(margins) != 2 or min(margins) < 0:
+        raise ValueError(
+            f"--frames {spec!r}: expected pushes[:before:after] with before, after >= 0"
+        )
+    from gs_common.push import push_runs
+
+    selected = {0}
+    for a, b in push_runs(np.asarray(ep.ee_positions)):
+        selected.update(range(max(0, a - margins[0]), min(ep.num_frames, b + margins[1] + 1)))
+    if len(selected) < 2:
+        raise ValueError(f"--frames {spec!r}: {ep.path} has no push (pusher never <= 2 cm high)")
+    return sorted(selected)
+
+
 def frame_slice(spec: str, num_frames: int) -> range:
     """``"a:b"`` / ``"a:b:s"`` / ``""`` (all) -> a range of frame indices, validated."""
     if not spec:

@@ -225,6 +225,11 @@ class GaussianTracker:
             self.config.first_frame_iterations, float(loss.detach()), time.perf_counter() - start
         )
 
+    def forget_motion(self) -> None:
+        """Drop the last frame's motion (no constant-velocity start for the next frame): the
+        next frame is not the one after the last tracked frame (skipped frames)."""
+        self._prev = None
+
     # --- later frames -------------------------------------------------------------------------
     def motion(self, obs: Observation) -> float:
         """Fraction of object pixels whose silhouette changed since the last tracked frame

@@ -1,6 +1,7 @@
 """Multi-push robustness pieces of the tracker: adaptive budget, pusher contact, cloud."""
 
 import numpy as np
+import pytest
 import torch
 
 from gs_common.camera import CameraIntrinsics
@@ -115,3 +116,44 @@ def test_velocity_is_not_extrapolated_while_the_silhouette_is_static():
     tr.track(_obs(mask))
     shift = (tr.gaussians.means - means)[:, 0]
     assert torch.allclose(shift, torch.full_like(shift, 0.005), atol=1e-6)
+
+
+def test_forget_motion_drops_the_constant_velocity_start():
+    mask = np.zeros((30, 40), bool)
+    mask[10:20, 10:20] = True
+    tr, means = _square_tracker(adaptive=False, iterations=1)
+    tr._prev_obs = _obs(np.roll(mask, -3, axis=1))  # moving: velocity would be used
+    tr.forget_motion()  # ... but the frames in between were skipped
+    tr.track(_obs(mask))
+    shift = (tr.gaussians.means - means)[:, 0]
+    assert torch.allclose(shift, torch.zeros_like(shift), atol=1e-6)
+
+
+class _Pushes:
+    """The part of an Episode that frame selection reads: 40 frames, pusher low in 10-14
+    and 30-31."""
+
+    path = "fake.mcap"
+    num_frames = 40
+
+    def __init__(self):
+        self.ee_positions = np.zeros((40, 3))
+        self.ee_positions[:, 2] = 0.1
+        self.ee_positions[10:15, 2] = 0.005
+        self.ee_positions[30:32, 2] = 0.005
+
+
+def test_frame_selection_tracks_the_pushes_and_their_margins():
+    from gs_tracking.tracked_io import frame_selection
+
+    ep = _Pushes()
+    assert frame_selection("pushes:2:3", ep) == [0, *range(8, 18), *range(28, 35)]
+    assert frame_selection("pushes", ep) == [0, *range(7, 40)]  # 3 before, 12 after
+    assert frame_selection("2:8:3", ep) == [2, 5]
+    assert frame_selection("", ep) == list(range(40))
+    for bad in ("pushes:1", "pushes:a:b", "pushes:-1:2"):
+        with pytest.raises(ValueError, match="pushes"):
+            frame_selection(bad, ep)
+    ep.ee_positions[:, 2] = 0.1  # no push at all
+    with pytest.raises(ValueError, match="no push"):
+        frame_selection("pushes", ep)
