@@ -93,7 +93,7 @@ class TrackingSettings:
     scale: float = 0.5
     voxel: float = 0.004
     particles: int = 150
-    frames: str = ""  # a:b[:step], empty = all frames
+    frames: str = ""  # a:b[:step], pushes[:before:after] or empty (all); gs-track --frames
     tracker: dict = dataclasses.field(default_factory=dict)
 
     def check(self, where: str) -> None:

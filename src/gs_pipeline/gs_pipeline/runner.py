@@ -353,9 +353,11 @@ class Pipeline:
                 shutil.copy2(eval_dir / name, tmp / name)
             summary = self.store.manifest("evaluate", eval_key).get("summary", [])
         (tmp / "pipeline.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        (tmp / "episodes.json").write_text(
-            json.dumps([_episode_record(e) for e in episodes], indent=2)
-        )
+        records = [_episode_record(e, self.store) for e in episodes]
+        (tmp / "episodes.json").write_text(json.dumps(records, indent=2))
+        tracking = _tracking_summary(records)
+        if tracking:
+            summary = [tracking["line"], *summary]
         manifest = {
             "version": train_key[:12],
             "train_key": train_key,
@@ -364,6 +366,7 @@ class Pipeline:
             if not cfg.tracking.enabled
             else "tracked particles",
             "checkpoint": "model",
+            "tracking_error": tracking,
             "stages": {s: dataclasses.asdict(r) for s, r in self.reports.items()},
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
@@ -396,13 +399,36 @@ class Pipeline:
         return PipelineResult(ok, self.reports, message=message)
 
 
-def _episode_record(ep: Episode) -> dict:
-    return {
+def _episode_record(ep: Episode, store: Store) -> dict:
+    record = {
         "role": ep.role,
         "key": ep.key,
         **ep.origin,
         "track_key": ep.track_key,
         "status": "failed: " + ep.error if ep.error else "ok",
+    }
+    if ep.track_key and store.has("track", ep.track_key):
+        info = store.manifest("track", ep.track_key)
+        keep = ("mte_3d_mm", "delta_avg_3d", "frames", "seconds_per_frame")
+        record["tracking"] = {k: info[k] for k in keep if k in info}
+    return record
+
+
+def _tracking_summary(records: list[dict]) -> dict:
+    """Tracking error of the tracked episodes that have ground truth (simulated ones):
+    3D MTE mean and sample sd [mm] over episodes, and a line for the summary."""
+    import numpy as np
+
+    mte = [r["tracking"]["mte_3d_mm"] for r in records if "mte_3d_mm" in r.get("tracking", {})]
+    if not mte:
+        return {}
+    sd = float(np.std(mte, ddof=1)) if len(mte) > 1 else 0.0
+    return {
+        "mte_3d_mm_mean": float(np.mean(mte)),
+        "mte_3d_mm_sd": sd,
+        "episodes": len(mte),
+        "line": f"tracking: 3D MTE {np.mean(mte):.2f} +- {sd:.2f} mm over {len(mte)} "
+        "tracked episodes (against their simulator ground truth)",
     }
 
 

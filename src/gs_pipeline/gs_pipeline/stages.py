@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-STAGE_VERSIONS = {"generate": 1, "track": 1, "train": 1, "evaluate": 1}
+STAGE_VERSIONS = {"generate": 2, "track": 2, "train": 1, "evaluate": 1}
 
 EPISODE_FILE = "episode.mcap"
 TRAJECTORIES_FILE = "trajectories.npz"
@@ -56,17 +56,19 @@ def generate(settings: dict, seed: int, index: int, pushes: int, out_dir: Path) 
 
 
 def track(episode: str, settings: dict, out_dir: Path) -> dict:
-    """Track one episode (as ``gs-track`` does): tracked Gaussians + particle trajectories."""
+    """Track one episode (as ``gs-track`` does): tracked Gaussians + particle trajectories.
+    A simulated episode's result also holds the tracking error against its ground truth
+    (3D MTE of the first frame's vertices carried by the Gaussians, as ``gs-track-eval``)."""
     import numpy as np
 
     from gs_common.episode import load_episode
     from gs_tracking.offline import track_episode
-    from gs_tracking.tracked_io import frame_slice, save_tracking_outputs, settings_dict
+    from gs_tracking.tracked_io import frame_selection, save_tracking_outputs, settings_dict
     from gs_tracking.tracker import TrackerConfig
 
     config = TrackerConfig(**settings["tracker"])
     ep = load_episode(episode)
-    frames = frame_slice(settings["frames"], ep.num_frames)
+    frames = frame_selection(settings["frames"], ep)
     seq = track_episode(ep, config, settings["scale"], frames, settings["voxel"])
     stored = {**settings_dict(config), "scale": settings["scale"], "voxel": settings["voxel"]}
     points, removed = save_tracking_outputs(
@@ -79,7 +81,16 @@ def track(episode: str, settings: dict, out_dir: Path) -> dict:
         settings["particles"],
     )
     per_frame = [s.seconds for s in seq.stats[1:]]
+    accuracy = {}
+    if ep.object_points.shape[1] > 0:  # a simulated episode: score against its ground truth
+        from gs_tracking.evaluate import carried
+        from gs_tracking.metrics import tracking_report
+
+        gt = ep.object_points[frames]
+        m3 = tracking_report(carried(seq, gt[0]), gt, ep.intrinsics, ep.world_from_camera)["3d"]
+        accuracy = {"mte_3d_mm": float(m3["mte_mm"]), "delta_avg_3d": float(m3["delta_avg"])}
     return {
+        **accuracy,
         "frames": len(frames),
         "gaussians": int(seq.means.shape[1]),
         "particles": int(points.shape[1]),

@@ -58,6 +58,11 @@ def test_tiny_pipeline_resumes_and_redoes_only_what_changed(tiny_run):
     episodes = json.loads((model / "episodes.json").read_text())
     assert [e["role"] for e in episodes] == ["train", "train", "heldout"]
     assert all(e["status"] == "ok" for e in episodes)
+    # the tracked training episodes are scored against their simulator ground truth
+    mte = [e["tracking"]["mte_3d_mm"] for e in episodes if e["role"] == "train"]
+    assert len(mte) == 2 and all(0.0 < m < 100.0 for m in mte)
+    assert manifest["tracking_error"]["episodes"] == 2
+    assert any(line.startswith("tracking: 3D MTE") for line in first.eval_summary)
     report = json.loads((model / "eval.json").read_text())
     assert "model" in report["methods"]
     # the model directory loads as the dynamics node loads a checkpoint
