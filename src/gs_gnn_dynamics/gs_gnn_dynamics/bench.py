@@ -14,7 +14,7 @@ from gs_common.push import directions, tool_paths
 from gs_gnn_dynamics.checkpoint import load_checkpoint
 from gs_gnn_dynamics.config import DynamicsConfig
 from gs_gnn_dynamics.model import ParticleDynamics
-from gs_gnn_dynamics.predictor import shipped_checkpoint
+from gs_gnn_dynamics.predictor import resolve_checkpoint
 from gs_gnn_dynamics.rollout import rollout
 
 
@@ -115,7 +115,7 @@ def bench_predicted_render(
 
 def run_bench(args) -> list[dict]:
     device = resolve_device(args.device)
-    model, _ = load_checkpoint(args.checkpoint or shipped_checkpoint(), device)
+    model, _ = load_checkpoint(resolve_checkpoint(args.checkpoint), device)
     models = [model] + [
         ParticleDynamics(DynamicsConfig(**{**model.cfg.to_dict(), "hidden": h})).to(device).eval()
         for h in args.hidden

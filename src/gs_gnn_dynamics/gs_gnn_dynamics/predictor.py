@@ -40,6 +40,22 @@ def shipped_checkpoint(name: str = SHIPPED_MODEL) -> Path:
     raise FileNotFoundError(f"shipped model '{name}' not found in {[str(c) for c in candidates]}")
 
 
+def resolve_checkpoint(checkpoint: str | os.PathLike = "") -> Path:
+    """A checkpoint path stem from ``checkpoint``: empty = the shipped rope model; the name
+    of a shipped model (``rope``, ``cloth``, ``toy``, ...; a bare name, no ``/``) = that
+    model, unless a file ``<name>.json`` exists in the working directory; anything else is
+    a path stem (``<stem>.safetensors`` + ``<stem>.json``)."""
+    text = str(checkpoint)
+    if not text:
+        return shipped_checkpoint()
+    if "/" not in text and os.sep not in text and not Path(text + ".json").is_file():
+        try:
+            return shipped_checkpoint(text)
+        except FileNotFoundError:
+            pass  # not a shipped name: a path stem, reported by load_checkpoint if missing
+    return Path(text)
+
+
 class Predictor:
     """Loads a checkpoint and predicts particle trajectories under push sequences.
 
@@ -59,7 +75,7 @@ class Predictor:
         workspace_tolerance: float = 0.02,
     ):
         self.device = resolve_device(device)
-        path = checkpoint or shipped_checkpoint()
+        path = resolve_checkpoint(checkpoint)
         self.model, self.doc = load_checkpoint(path, self.device)
         self.checkpoint = str(path)
         self.cfg = self.model.cfg

@@ -13,7 +13,7 @@ SETTINGS = [
         "",
         "",
         "model checkpoint path stem (<stem>.safetensors + <stem>.json); "
-        "empty: the shipped rope model",
+        "empty: the shipped rope model; a shipped model's name (rope, cloth, toy): that model",
     ),
     Setting(
         "device",

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,15 @@ def test_predict_and_validation(predictor):
 
 def test_shipped_model_exists():
     assert shipped_checkpoint().with_suffix(".safetensors").name == "rope.safetensors"
+
+
+def test_checkpoint_names_resolve_to_shipped_models(tmp_path, monkeypatch):
+    from gs_gnn_dynamics.predictor import resolve_checkpoint
+
+    assert resolve_checkpoint("") == shipped_checkpoint()
+    assert resolve_checkpoint("rope") == shipped_checkpoint("rope")
+    assert resolve_checkpoint(tmp_path / "m") == tmp_path / "m"  # a path stem stays a path
+    assert resolve_checkpoint("no_such_model") == Path("no_such_model")  # reported on load
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rope.json").write_text("{}")  # a local file of that name wins
+    assert resolve_checkpoint("rope") == Path("rope")

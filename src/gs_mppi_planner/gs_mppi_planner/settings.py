@@ -32,7 +32,13 @@ SETTINGS = [
     S("oracle_state", False, "",
       f"observe the simulator's ground truth ({GT_POINTS_TOPIC}) instead of "
       f"{TRACKING_PARTICLES} (sim only)"),
-    S("checkpoint", "", "", "dynamics checkpoint stem; empty: the shipped rope model"),
+    S(
+        "checkpoint",
+        "",
+        "",
+        "dynamics checkpoint stem, or a shipped model's name (rope, cloth, toy); empty: the "
+        "shipped rope model",
+    ),
     S("num_particles", 0, "", "control particles per state (0: the model's max)",
       range=(0, 2000)),
     S("torch_threads", 0, "", "torch CPU threads (0: torch's default)", range=(0, 256)),
