@@ -52,9 +52,10 @@ from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
 from gs_dynamics_interfaces.action import ExecutePush
 from gs_dynamics_interfaces.msg import CameraRig
+from gs_sim.demand import camera_demand
 from gs_sim.depth_noise import DepthNoise
 from gs_sim.push import PushRejected, validate_push
-from gs_sim.rig_renderer import RigRenderer
+from gs_sim.rig_renderer import CameraFrame, RigRenderer
 from gs_sim.settings import NODE_SETTINGS, SETTINGS, workcell_config
 from gs_sim.tf_publisher import SimTf
 from gs_sim.trajectory_controller import attach as attach_trajectory_controller
@@ -144,20 +145,22 @@ class SimNode(Node):
                     header=make_header(WORLD_FRAME, stamp), pose=pose_msg(tip_pos, tip_quat)
                 )
             )
-        if self.pub_gt is not None:
+        if self.pub_gt is not None and self.pub_gt.get_subscription_count() > 0:
             self.pub_gt.publish(xyz_to_cloud(points, WORLD_FRAME, stamp))
         self._tf.publish_links(stamp)
         enc = self.params["depth_encoding"]
         for cam, frame in zip(self.workcell.cameras, frames):
             fid = camera_optical_frame(cam.name)
-            depth = frame.depth
-            if self._noise is not None:
-                depth = self._noise.apply(depth, self._noise_rng)
-            depth_img = depth_to_millimetres(depth) if enc == "16UC1" else depth
-            self.pub_color[cam.name].publish(numpy_to_image(frame.rgb, "rgb8", stamp, fid))
-            self.pub_depth[cam.name].publish(numpy_to_image(depth_img, enc, stamp, fid))
+            if frame.depth is not None:
+                depth = frame.depth
+                if self._noise is not None:
+                    depth = self._noise.apply(depth, self._noise_rng)
+                depth_img = depth_to_millimetres(depth) if enc == "16UC1" else depth
+                self.pub_depth[cam.name].publish(numpy_to_image(depth_img, enc, stamp, fid))
+            if frame.rgb is not None:
+                self.pub_color[cam.name].publish(numpy_to_image(frame.rgb, "rgb8", stamp, fid))
             self.pub_info[cam.name].publish(intrinsics_to_camera_info(cam.intrinsics, stamp, fid))
-            if cam.name in self.pub_masks:
+            if cam.name in self.pub_masks and frame.object_mask is not None:
                 obj_pub, robot_pub = self.pub_masks[cam.name]
                 obj_pub.publish(
                     numpy_to_image(frame.object_mask.astype(np.uint8) * 255, "mono8", stamp, fid)
@@ -165,6 +168,17 @@ class SimNode(Node):
                 robot_pub.publish(
                     numpy_to_image(frame.robot_mask.astype(np.uint8) * 255, "mono8", stamp, fid)
                 )
+
+    def _render(self, renderer: RigRenderer) -> list[CameraFrame]:
+        """Render only what has subscribers (gs_sim.demand): an unwatched camera or unwatched
+        ground-truth masks cost no rendering time; camera_info is published regardless."""
+        demand = camera_demand(self.cam_names, self.pub_color, self.pub_depth, self.pub_masks)
+        return [
+            renderer.render_camera(self.workcell.data, i, *want)
+            if any(want)
+            else CameraFrame(None, None)
+            for i, want in enumerate(demand)
+        ]
 
     # --- simulation thread ------------------------------------------------------------------
     def _sim_loop(self) -> None:
@@ -186,7 +200,7 @@ class SimNode(Node):
         while not self._stop.is_set():
             with self.lock:
                 self.trajectory_controller.step_frame()  # wc.step_frame() unless following
-                frames = renderer.render_all(wc.data, masks=bool(self.pub_masks))
+                frames = self._render(renderer)
                 joints = (wc.joint_positions(), wc.joint_velocities())
                 tip_pos, tip_quat = wc.tip_pose()
                 points = wc.object_points()
