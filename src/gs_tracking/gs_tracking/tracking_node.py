@@ -108,7 +108,6 @@ class TrackingNode(Node):
     def __init__(self, **kwargs):
         super().__init__("tracking", **kwargs)
         self.params = declare_params(self, PARAMS)
-        nice = apply_nice(self.params["nice"])
         if self.params["torch_threads"] > 0:
             torch.set_num_threads(int(self.params["torch_threads"]))
         self.device = resolve_device(self.params["device"])
@@ -134,7 +133,8 @@ class TrackingNode(Node):
         self.create_timer(self.params["report_period"], self.report)
         self.get_logger().info(
             f"tracking ready on {self.device}, tracker preset {self.params['preset']}, "
-            f"max_rate {self.params['max_rate']:g} Hz, nice {nice}; waiting for {CAMERAS_RIG}"
+            f"max_rate {self.params['max_rate']:g} Hz, nice {self.params['nice']} after the first "
+            f"frame; waiting for {CAMERAS_RIG}"
         )
 
     # --- inputs --------------------------------------------------------------------------------
@@ -234,9 +234,13 @@ class TrackingNode(Node):
             )
             stats = session.step(frame)
             self.session = session
+            # the first frame's fit (the stack waits for it) ran at normal priority; the
+            # per-frame tracking runs on what the cameras and the planner leave
+            nice = apply_nice(p["nice"])  # this worker thread (Linux niceness is per thread)
             self.get_logger().info(
                 f"initialized {len(session.gaussians)} Gaussians, "
-                f"{len(session.anchors.index)} particles in {stats.seconds:.1f} s"
+                f"{len(session.anchors.index)} particles in {stats.seconds:.1f} s; "
+                f"tracking at nice {nice} from now on"
             )
         else:
             self.session.step(frame, self.pusher_tip)
