@@ -78,6 +78,7 @@ def log_counters(log: str) -> dict[str, dict[str, float]]:
         "tracked": r"tracked (\d+) frames",
         "segmented": r"segmented (\d+) frames",
         "dropped": r"dropped (\d+) complete frames",
+        "evicted": r"evicted (\d+) incomplete frames",
         "rejected": r"rejected (\d+) images",
         "first_frame_s": r"initialized .* in ([\d.]+) s",
     }

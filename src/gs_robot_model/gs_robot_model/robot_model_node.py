@@ -20,6 +20,7 @@ import torch
 from geometry_msgs.msg import PoseStamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, Image, JointState
 
 import gs_robot_model  # noqa: F401  (MUJOCO_GL default)
@@ -50,6 +51,16 @@ from gs_robot_model.checkpoint import load_model
 from gs_robot_model.cli import default_model_dir
 from gs_robot_model.estimate import estimate_from_views
 from gs_robot_model.runtime import RobotMaskRenderer, base_transform
+
+# camera_info (the frame clock): a deeper queue than SENSOR_QOS, so that a mask render that
+# takes long does not lose the frame on the max_rate grid (the gate would then pick another
+# frame of that period than segmentation and tracking, whose frames stay incomplete; #17)
+INFO_QOS = QoSProfile(
+    history=SENSOR_QOS.history,
+    depth=10,
+    reliability=SENSOR_QOS.reliability,
+    durability=SENSOR_QOS.durability,
+)
 
 
 def _param_specs() -> list[ParamSpec]:
@@ -210,7 +221,7 @@ class RobotModelNode(Node):
                     CameraInfo,
                     camera_info_topic(name),
                     lambda m, n=name: self._on_frame(n, m),
-                    SENSOR_QOS,
+                    INFO_QOS,
                     callback_group=self._render_group,
                 )
             )

@@ -147,7 +147,9 @@ class TrackingNode(Node):
             self.get_logger().error(f"ignoring {CAMERAS_RIG}: {exc}")
             return
         self.rig = (names, intr, poses)
-        self.sync = FrameSync(names, STREAMS)
+        # object masks arrive ~0.5-1 s after the images (segmentation): keep ~5 s of grid
+        # frames pending (the measured configuration of the README's rates table, #17)
+        self.sync = FrameSync(names, STREAMS, max_pending=24)
         subs = [
             self.create_subscription(
                 Image,
@@ -255,8 +257,8 @@ class TrackingNode(Node):
         if self.sync is not None:
             self.get_logger().info(
                 f"tracked {self.tracked} frames; dropped {self.sync.dropped} complete frames "
-                f"while busy; rejected {self.rejected} images; skipped "
-                f"{self.gate.skipped} images off the max_rate grid"
+                f"while busy; evicted {self.sync.evicted} incomplete frames; rejected "
+                f"{self.rejected} images; skipped {self.gate.skipped} images off the max_rate grid"
             )
 
     def close(self) -> None:
