@@ -75,13 +75,14 @@ def test_rclpy_executor_ends_spinning_on_a_callback_error(context):
     node.destroy_node()
 
 
-def test_guarded_executor_logs_and_keeps_serving(context):
+@pytest.mark.parametrize("inline", [False, True])
+def test_guarded_executor_logs_and_keeps_serving(context, inline):
     counts = {"bad": 0, "good": 0}
     node = _failing_node(context, counts)
     other = rclpy.create_node("steady", context=context)
     ticks = []
     other.create_timer(0.02, lambda: ticks.append(1))
-    executor = GuardedExecutor(num_threads=2, context=context)
+    executor = GuardedExecutor(num_threads=2, context=context, inline=inline)
     executor.add_node(node)
     executor.add_node(other)
     _spin(executor, 1.0)

@@ -20,10 +20,12 @@ import torch
 from geometry_msgs.msg import PoseStamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, Image, JointState
 
 import gs_robot_model  # noqa: F401  (MUJOCO_GL default)
 from gs_common.device import resolve_device
+from gs_common.frame_gate import StampGate
 from gs_common.names import (
     CAMERAS_RIG,
     EE_POSE,
@@ -36,6 +38,7 @@ from gs_common.names import (
 from gs_common.ros.image import image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pose import pose_from_matrix
+from gs_common.ros.priority import NICE_PARAM, apply_nice
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
@@ -48,6 +51,16 @@ from gs_robot_model.checkpoint import load_model
 from gs_robot_model.cli import default_model_dir
 from gs_robot_model.estimate import estimate_from_views
 from gs_robot_model.runtime import RobotMaskRenderer, base_transform
+
+# camera_info (the frame clock): a deeper queue than SENSOR_QOS, so that a mask render that
+# takes long does not lose the frame on the max_rate grid (the gate would then pick another
+# frame of that period than segmentation and tracking, whose frames stay incomplete; #17)
+INFO_QOS = QoSProfile(
+    history=SENSOR_QOS.history,
+    depth=10,
+    reliability=SENSOR_QOS.reliability,
+    durability=SENSOR_QOS.durability,
+)
 
 
 def _param_specs() -> list[ParamSpec]:
@@ -103,6 +116,16 @@ def _param_specs() -> list[ParamSpec]:
             range=(1, 64),
             read_only=True,
         ),
+        ParamSpec(
+            "max_rate",
+            0.0,
+            "render masks for at most this many camera frames per second of stamp time [Hz], "
+            "chosen by stamp (gs_common.frame_gate: the same frames as segmentation and "
+            "tracking with the same value; 0: every frame)",
+            range=(0.0, 1000.0),
+            read_only=True,
+        ),
+        NICE_PARAM,
         ParamSpec("publish_masks", True, "publish robot masks", read_only=True),
         ParamSpec(
             "publish_ee_pose", True, "publish robot/ee_pose (FK of the pusher tip)", read_only=True
@@ -116,6 +139,7 @@ class RobotModelNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("robot_model", **kwargs)
         self.params = declare_params(self, _param_specs())
+        nice = apply_nice(self.params["nice"])
         torch.set_num_threads(int(self.params["torch_threads"]))
         model_dir = Path(self.params["model_dir"] or default_model_dir())
         model, _ = load_model(model_dir)
@@ -127,6 +151,7 @@ class RobotModelNode(Node):
             device=resolve_device(self.params["device"]),
         )
         self.joint_names = list(model.robot.joint_names)
+        self.gate = StampGate.from_rate(self.params["max_rate"])
         self.rig: dict[str, tuple] = {}
         self.pub_masks: dict[str, object] = {}
         self.info_subs = []
@@ -149,7 +174,7 @@ class RobotModelNode(Node):
         self.masks_published = 0
         self.get_logger().info(
             f"robot_model ready: {model.robot.name}, {model.cfg.num_gaussians} Gaussians "
-            f"from {model_dir}"
+            f"from {model_dir}, max_rate {self.params['max_rate']:g} Hz, nice {nice}"
         )
 
     # --- inputs -----------------------------------------------------------------------------
@@ -196,7 +221,7 @@ class RobotModelNode(Node):
                     CameraInfo,
                     camera_info_topic(name),
                     lambda m, n=name: self._on_frame(n, m),
-                    SENSOR_QOS,
+                    INFO_QOS,
                     callback_group=self._render_group,
                 )
             )
@@ -205,6 +230,9 @@ class RobotModelNode(Node):
     def _on_frame(self, cam: str, info: CameraInfo) -> None:
         if not self.core.has_joints or cam not in self.rig:
             return
+        stamp = info.header.stamp
+        if not self.gate.accept(cam, stamp.sec * 1_000_000_000 + stamp.nanosec):
+            return  # not a frame of the max_rate grid
         intr, pose = self.rig[cam]
         if (info.width, info.height) != (intr.width, intr.height):
             self.get_logger().warning(

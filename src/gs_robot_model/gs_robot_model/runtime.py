@@ -49,8 +49,9 @@ class RobotMaskRenderer:
         self.render_scale = render_scale
         self.num_joints = model.robot.num_joints
         self._lock = threading.Lock()
-        self._posed: PosedGaussians | None = None
-        self._q: np.ndarray | None = None
+        self._posed: PosedGaussians | None = None  # the Gaussians posed at _posed_q
+        self._posed_q: np.ndarray | None = None
+        self._q: np.ndarray | None = None  # the latest joint angles
 
     def check_joints(self, q) -> np.ndarray:
         q = np.asarray(q, dtype=np.float64).reshape(-1)
@@ -60,17 +61,29 @@ class RobotMaskRenderer:
             raise ValueError(f"joint vector {q.tolist()} is not finite")
         return q
 
-    @torch.no_grad()
     def set_joints(self, q) -> None:
-        """Pose the Gaussians at q (J,) rad (cached until the next call)."""
+        """Use q (J,) rad from now on. The Gaussians are posed lazily, by the next
+        :meth:`mask` (joint states arrive at the camera rate, masks are rendered for fewer
+        frames), and only when q changed."""
         q = self.check_joints(q)
-        posed = self.model.pose(torch.tensor(q, dtype=torch.float32, device=self.device))
         with self._lock:
-            self._posed, self._q = posed, q
+            self._q = q
+
+    @torch.no_grad()
+    def _posed_at_latest(self) -> PosedGaussians:
+        with self._lock:
+            q, posed, posed_q = self._q, self._posed, self._posed_q
+        if q is None:
+            raise RuntimeError("no joint state yet")
+        if posed is None or not np.array_equal(q, posed_q):
+            posed = self.model.pose(torch.tensor(q, dtype=torch.float32, device=self.device))
+            with self._lock:
+                self._posed, self._posed_q = posed, q
+        return posed
 
     @property
     def has_joints(self) -> bool:
-        return self._posed is not None
+        return self._q is not None
 
     @property
     def joints(self) -> np.ndarray | None:
@@ -81,10 +94,7 @@ class RobotMaskRenderer:
     @torch.no_grad()
     def mask(self, world_from_camera: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
         """(H, W) bool robot mask of one camera (OpenCV optical frame pose (4, 4))."""
-        with self._lock:
-            g = self._posed
-        if g is None:
-            raise RuntimeError("no joint state yet")
+        g = self._posed_at_latest()
         small = intr.scaled(self.render_scale) if self.render_scale < 1.0 else intr
         base_from_cam = np.linalg.inv(self.world_from_base) @ world_from_camera
         viewmat = torch.tensor(

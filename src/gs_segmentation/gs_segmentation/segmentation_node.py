@@ -24,6 +24,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, PointCloud2
 
 from gs_common.device import DEVICE_CHOICES, resolve_device
+from gs_common.frame_gate import StampGate
 from gs_common.frame_sync import FrameSync, FrameWorker, StampError
 from gs_common.image import ImageFormatError
 from gs_common.names import (
@@ -39,6 +40,7 @@ from gs_common.names import (
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import array_to_cloud
+from gs_common.ros.priority import NICE_PARAM, apply_nice
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
@@ -108,6 +110,16 @@ PARAMS = [
     ParamSpec("consistency", True, "multi-view consistency check", read_only=True),
     ParamSpec("voxel_size", 0.004, "voxel size [m] of perception/object_cloud", range=(0.0, 0.05)),
     ParamSpec("report_period", 10.0, "seconds between rate / drop log lines", range=(0.5, 3600.0)),
+    ParamSpec(
+        "max_rate",
+        0.0,
+        "segment at most this many camera frames per second of stamp time [Hz], chosen by "
+        "stamp (gs_common.frame_gate: the same frames as robot_model and tracking with the "
+        "same value); the other images are skipped before decoding (0: every frame)",
+        range=(0.0, 1000.0),
+        read_only=True,
+    ),
+    NICE_PARAM,
 ]
 
 
@@ -115,6 +127,7 @@ class SegmentationNode(Node):
     def __init__(self, **kwargs):
         super().__init__("segmentation", **kwargs)
         p = self.params = declare_params(self, PARAMS)
+        nice = apply_nice(p["nice"])
         config = GeometricConfig(
             min_height=p["min_height"],
             workspace_min=tuple(p["workspace_min"]),
@@ -123,6 +136,7 @@ class SegmentationNode(Node):
         )
         backend = make_backend(p["backend"], config, p["weights"], resolve_device(p["device"]))
         self.perception = ObjectPerception(backend, voxel_size=p["voxel_size"])
+        self.gate = StampGate.from_rate(p["max_rate"])
         self.pub_cloud = self.create_publisher(PointCloud2, OBJECT_CLOUD, SENSOR_QOS)
         self.pub_mask: dict[str, tuple] = {}
         self.sync: FrameSync | None = None
@@ -149,8 +163,8 @@ class SegmentationNode(Node):
                 "(sim/ground_truth/<cam>/robot_mask) for robot exclusion"
             )
         self.get_logger().info(
-            f"segmentation ready: backend {backend.name}, robot masks from {source}; "
-            "waiting for cameras/rig"
+            f"segmentation ready: backend {backend.name}, robot masks from {source}, "
+            f"max_rate {p['max_rate']:g} Hz, nice {nice}; waiting for cameras/rig"
         )
 
     # --- inputs --------------------------------------------------------------------------------
@@ -207,6 +221,8 @@ class SegmentationNode(Node):
             return None
 
     def on_image(self, msg: Image, cam: str, stream: str) -> None:
+        if not self.gate.accept((cam, stream), _ns(msg)):
+            return  # not a frame of the max_rate grid: never decoded
         data = self._decode(msg, cam, stream)
         if data is None:
             return
@@ -292,7 +308,8 @@ class SegmentationNode(Node):
         self.get_logger().info(
             f"segmented {self.segmented} frames ({rate:.2f} Hz); dropped {self.sync.dropped} "
             f"complete frames while busy; waited on robot masks {self.skipped_no_robot}; "
-            f"rejected {self.rejected} images"
+            f"rejected {self.rejected} images; skipped {self.gate.skipped} images off the "
+            "max_rate grid"
         )
 
     def close(self) -> None:
@@ -304,7 +321,7 @@ def _ns(msg: Image) -> int:
 
 
 def main(args=None) -> None:
-    sys.exit(run_node(SegmentationNode, args, num_threads=2))
+    sys.exit(run_node(SegmentationNode, args, inline=True))
 
 
 if __name__ == "__main__":

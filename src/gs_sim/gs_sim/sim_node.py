@@ -17,6 +17,7 @@ context; the action server waits on it through a lock-protected workcell.
 from __future__ import annotations
 
 import math
+import queue
 import sys
 import threading
 import time
@@ -52,11 +53,12 @@ from gs_common.ros.spin import run_node
 from gs_common.ros.stamp import make_header
 from gs_dynamics_interfaces.action import ExecutePush
 from gs_dynamics_interfaces.msg import CameraRig
+from gs_sim.demand import camera_demand
 from gs_sim.depth_noise import DepthNoise
 from gs_sim.push import PushRejected, validate_push
-from gs_sim.rig_renderer import RigRenderer
+from gs_sim.rig_renderer import CameraFrame, RigRenderer
 from gs_sim.settings import NODE_SETTINGS, SETTINGS, workcell_config
-from gs_sim.tf_publisher import SimTf
+from gs_sim.tf_publisher import SimTf, link_frames
 from gs_sim.trajectory_controller import attach as attach_trajectory_controller
 from gs_sim.workcell import Workcell
 
@@ -108,6 +110,13 @@ class SimNode(Node):
         self._tf = SimTf(self, wc)  # /tf_static (cameras, robot base) and /tf (arm links)
         self._tf.publish_static()
         self.action_server = serve_execute_push(self, self._execute_push)
+        # rendering (sim thread) and publishing (publish thread) of consecutive frames
+        # overlap: the frame rate is set by the slower of the two, not by their sum
+        self._frames: queue.Queue = queue.Queue(maxsize=1)
+        self._pub_thread = threading.Thread(
+            target=self._publish_loop, name="gs_sim_publish", daemon=True
+        )
+        self._pub_thread.start()
         self._thread = threading.Thread(target=self._sim_loop, name="gs_sim_loop", daemon=True)
         self._thread.start()
         self.get_logger().info(
@@ -131,8 +140,7 @@ class SimNode(Node):
         msg.depth_scale = [DEPTH_SCALE] * len(self.cam_names)
         self.pub_rig.publish(msg)
 
-    def _publish_frame(self, frames, joints, tip_pos, tip_quat, points) -> None:
-        stamp = self.get_clock().now().to_msg()
+    def _publish_frame(self, stamp, frames, joints, tip_pos, tip_quat, points, links) -> None:
         js = JointState(header=make_header(WORLD_FRAME, stamp))
         js.name = self.workcell.joint_names
         js.position = [float(v) for v in joints[0]]
@@ -144,20 +152,23 @@ class SimNode(Node):
                     header=make_header(WORLD_FRAME, stamp), pose=pose_msg(tip_pos, tip_quat)
                 )
             )
-        if self.pub_gt is not None:
+        if self.pub_gt is not None and self.pub_gt.get_subscription_count() > 0:
             self.pub_gt.publish(xyz_to_cloud(points, WORLD_FRAME, stamp))
-        self._tf.publish_links(stamp)
+        if links is not None:
+            self._tf.publish_frames(links, stamp)
         enc = self.params["depth_encoding"]
         for cam, frame in zip(self.workcell.cameras, frames):
             fid = camera_optical_frame(cam.name)
-            depth = frame.depth
-            if self._noise is not None:
-                depth = self._noise.apply(depth, self._noise_rng)
-            depth_img = depth_to_millimetres(depth) if enc == "16UC1" else depth
-            self.pub_color[cam.name].publish(numpy_to_image(frame.rgb, "rgb8", stamp, fid))
-            self.pub_depth[cam.name].publish(numpy_to_image(depth_img, enc, stamp, fid))
+            if frame.depth is not None:
+                depth = frame.depth
+                if self._noise is not None:
+                    depth = self._noise.apply(depth, self._noise_rng)
+                depth_img = depth_to_millimetres(depth) if enc == "16UC1" else depth
+                self.pub_depth[cam.name].publish(numpy_to_image(depth_img, enc, stamp, fid))
+            if frame.rgb is not None:
+                self.pub_color[cam.name].publish(numpy_to_image(frame.rgb, "rgb8", stamp, fid))
             self.pub_info[cam.name].publish(intrinsics_to_camera_info(cam.intrinsics, stamp, fid))
-            if cam.name in self.pub_masks:
+            if cam.name in self.pub_masks and frame.object_mask is not None:
                 obj_pub, robot_pub = self.pub_masks[cam.name]
                 obj_pub.publish(
                     numpy_to_image(frame.object_mask.astype(np.uint8) * 255, "mono8", stamp, fid)
@@ -165,6 +176,17 @@ class SimNode(Node):
                 robot_pub.publish(
                     numpy_to_image(frame.robot_mask.astype(np.uint8) * 255, "mono8", stamp, fid)
                 )
+
+    def _render(self, renderer: RigRenderer) -> list[CameraFrame]:
+        """Render only what has subscribers (gs_sim.demand): an unwatched camera or unwatched
+        ground-truth masks cost no rendering time; camera_info is published regardless."""
+        demand = camera_demand(self.cam_names, self.pub_color, self.pub_depth, self.pub_masks)
+        return [
+            renderer.render_camera(self.workcell.data, i, *want)
+            if any(want)
+            else CameraFrame(None, None)
+            for i, want in enumerate(demand)
+        ]
 
     # --- simulation thread ------------------------------------------------------------------
     def _sim_loop(self) -> None:
@@ -186,25 +208,43 @@ class SimNode(Node):
         while not self._stop.is_set():
             with self.lock:
                 self.trajectory_controller.step_frame()  # wc.step_frame() unless following
-                frames = renderer.render_all(wc.data, masks=bool(self.pub_masks))
+                frames = self._render(renderer)
                 joints = (wc.joint_positions(), wc.joint_velocities())
                 tip_pos, tip_quat = wc.tip_pose()
                 points = wc.object_points()
+                links = link_frames(wc.model, wc.data) if self._tf.watched() else None
                 self.frame_event.notify_all()
-            try:
-                self._publish_frame(frames, joints, tip_pos, tip_quat, points)
-            except Exception as exc:
-                if self._stop.is_set() or not rclpy.ok():
+            stamp = self.get_clock().now().to_msg()
+            frame = (stamp, frames, joints, tip_pos, tip_quat, points, links)
+            while not self._stop.is_set():  # waits while the previous frame is published
+                try:
+                    self._frames.put(frame, timeout=0.2)
                     break
-                self.get_logger().error(f"publishing failed: {exc}")
+                except queue.Full:
+                    continue
             if self.params["real_time"]:
                 next_t += wc.frame_dt
                 delay = next_t - time.monotonic()
                 if delay > 0:
                     self._stop.wait(delay)  # pacing to wall-clock time, not synchronization
-                else:
-                    next_t = time.monotonic()
+                elif delay < -wc.frame_dt:
+                    next_t = time.monotonic()  # over a frame behind: give up on catching up
+                # else: late by less than a frame: the next frame starts at once, so a
+                # frame delayed by a busy CPU does not lower the rate for good
         renderer.close()
+
+    def _publish_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self._frames.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                self._publish_frame(*frame)
+            except Exception as exc:
+                if self._stop.is_set() or not rclpy.ok():
+                    break
+                self.get_logger().error(f"publishing failed: {exc}")
 
     # --- action -----------------------------------------------------------------------------
     def _execute_push(self, goal_handle) -> ExecutePush.Result:
@@ -275,9 +315,10 @@ class SimNode(Node):
         # also called on a node whose __init__ failed (rclpy's context cleanup)
         if hasattr(self, "_stop"):
             self._stop.set()
-        thread = getattr(self, "_thread", None)
-        if thread is not None and thread.is_alive():
-            thread.join(timeout=5.0)
+        for name in ("_thread", "_pub_thread"):
+            thread = getattr(self, name, None)
+            if thread is not None and thread.is_alive():
+                thread.join(timeout=5.0)
         super().destroy_node()
 
 

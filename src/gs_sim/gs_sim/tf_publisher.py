@@ -65,4 +65,12 @@ class SimTf:
 
     def publish_links(self, stamp) -> None:
         """Arm links now (call from the thread that steps the simulation)."""
-        self.pub.publish(tf_message(link_frames(self.wc.model, self.wc.data), stamp))
+        self.publish_frames(link_frames(self.wc.model, self.wc.data), stamp)
+
+    def watched(self) -> bool:
+        """Whether anybody subscribes to /tf (the link frames need not be computed else)."""
+        return self.pub.get_subscription_count() > 0
+
+    def publish_frames(self, frames: list[tuple[str, str, np.ndarray]], stamp) -> None:
+        """Link frames taken earlier by :func:`link_frames` (any thread)."""
+        self.pub.publish(tf_message(frames, stamp))
