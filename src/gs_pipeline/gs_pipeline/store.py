@@ -41,7 +41,8 @@ class Store:
         entry's manifest (with the wall time the block took)."""
         final = self.entry(stage, key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        owner = f"{os.uname().nodename}.{os.getpid()}"  # clean_partial spares live writers
+        tmp = final.parent / f".tmp-{key}-{owner}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         start = time.monotonic()
         try:
@@ -66,11 +67,37 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def clean_partial(self) -> int:
-        """Remove temporary directories left by interrupted runs; returns how many."""
+    def clean_partial(self, max_age_s: float = 86400.0) -> int:
+        """Remove temporary directories left by interrupted runs; returns how many. One
+        whose writer still runs (another pipeline sharing this store, on this host) is
+        kept; one written on another host is removed only when older than ``max_age_s``."""
         removed = 0
         if self.root.is_dir():
             for tmp in self.root.glob("*/.tmp-*"):
+                if _writer_alive(tmp.name, max_age_s, tmp):
+                    continue
                 shutil.rmtree(tmp, ignore_errors=True)
                 removed += 1
         return removed
+
+
+def _writer_alive(name: str, max_age_s: float, path: Path) -> bool:
+    """Whether the process that writes the temporary entry ``name``
+    (``.tmp-<key>-<host>.<pid>-<random>``) may still be running."""
+    _key, _, rest = name.removeprefix(".tmp-").partition("-")  # keys are hex: no "-"
+    owner, _, _random = rest.rpartition("-")  # host names may hold "-"
+    host, _, pid = owner.rpartition(".")
+    if not host or not pid.isdigit():
+        return False  # an old-style name: written before owners were recorded
+    if host != os.uname().nodename:
+        try:
+            return time.time() - path.stat().st_mtime < max_age_s
+        except OSError:
+            return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -32,3 +32,31 @@ def test_partial_directories_of_a_killed_run_are_removed(tmp_path):
     (tmp_path / "track" / ".tmp-k3-abcd").mkdir(parents=True)
     assert store.clean_partial() == 1
     assert not (tmp_path / "track" / ".tmp-k3-abcd").exists()
+
+
+def test_partial_directories_of_a_running_writer_are_kept(tmp_path):
+    """Two pipelines sharing a store: one's start must not remove the other's work."""
+    import os
+    import subprocess
+    import sys
+
+    store = Store(tmp_path)
+    host = os.uname().nodename
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        (tmp_path / "track" / f".tmp-k4-{host}.{live.pid}-abcd").mkdir(parents=True)
+        (tmp_path / "track" / f".tmp-k5-{host}.{dead.stdout.strip()}-abcd").mkdir()
+        (tmp_path / "track" / ".tmp-k6-other-host.1-abcd").mkdir()  # recent, another host
+        assert store.clean_partial() == 1
+        left = sorted(p.name.split("-")[1] for p in (tmp_path / "track").iterdir())
+        assert left == ["k4", "k6"]
+        assert store.clean_partial(max_age_s=0.0) == 1  # the other host's, when old
+    finally:
+        live.kill()
+        live.wait()
