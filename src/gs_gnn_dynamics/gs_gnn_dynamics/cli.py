@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--model",
         default="",
-        help="checkpoint stem for every episode (default: the shipped model of each "
-        "episode's object; shipped: see the error message or models/)",
+        help="checkpoint stem or shipped model name for every episode (default: the shipped "
+        "model of each episode's object; shipped: see the error message or models/)",
     )
     p.add_argument("--scale", type=float, default=0.5, help="render / camera resolution")
     p.add_argument("--every", type=int, default=2, help="evaluate every n-th frame of a push")

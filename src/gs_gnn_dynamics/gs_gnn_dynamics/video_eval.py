@@ -632,7 +632,9 @@ def load_models(objects: list[str], checkpoint: str, device) -> dict[str, Partic
     from gs_gnn_dynamics.predictor import shipped_checkpoint
 
     if checkpoint:
-        model, _ = load_checkpoint(checkpoint, device)
+        from gs_gnn_dynamics.predictor import resolve_checkpoint
+
+        model, _ = load_checkpoint(resolve_checkpoint(checkpoint), device)
         return {o: model for o in objects}
     shipped = shipped_models()
     missing = sorted(set(objects) - set(shipped))
