@@ -56,9 +56,10 @@ def cmd_eval(args) -> int:
     from gs_common.device import resolve_device
     from gs_gnn_dynamics.checkpoint import load_checkpoint
     from gs_gnn_dynamics.evaluate import evaluate, summary_lines, write_report
+    from gs_gnn_dynamics.predictor import resolve_checkpoint
 
     _threads(args.threads)
-    model, _ = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    model, _ = load_checkpoint(resolve_checkpoint(args.checkpoint), resolve_device(args.device))
     report = evaluate(
         model, args.data, args.horizon, args.contact_radius, args.stride, emd=not args.no_emd
     )
@@ -116,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="rollouts on held-out episodes vs. baselines")
-    p.add_argument("--checkpoint", required=True, help="<name>(.safetensors|.json)")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        help="checkpoint stem (<stem>.safetensors + .json) or a shipped model's name "
+        "(rope, rope_tracked, cloth, toy)",
+    )
     p.add_argument("--data", required=True, help="held-out episode file or directory")
     p.add_argument("--out", default="out/dyn_eval", help="report path stem (.json, .png)")
     p.add_argument("--horizon", type=int, default=10)
