@@ -23,22 +23,18 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gs_dynamics.stack_process import StackProcess, stack_env
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-READY_RE = re.compile(r"\[(\w+)\]: .*\bready\b")
-STARTED_RE = re.compile(r"started node '(\w+)' \(pid (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -140,21 +136,6 @@ def format_table(result: dict) -> str:
     return "\n".join(rows)
 
 
-def _wait_ready(log_path: Path, proc: subprocess.Popen, timeout: float) -> dict[str, int]:
-    """PIDs of the nodes once every started node logged a line with 'ready'."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = log_path.read_text(errors="replace")
-        pids = {n: int(p) for n, p in STARTED_RE.findall(text)}
-        ready = set(READY_RE.findall(text))
-        if pids and set(pids) <= ready:
-            return pids
-        if proc.poll() is not None:
-            raise SystemExit(f"gs-stack exited with {proc.returncode}:\n{text[-4000:]}")
-        time.sleep(0.2)  # polling a bounded wait for the nodes' readiness lines
-    raise SystemExit(f"the stack was not ready within {timeout} s; see {log_path}")
-
-
 def _subscribe(node, probes, windows, measuring):
     from geometry_msgs.msg import PoseStamped
     from sensor_msgs.msg import Image, JointState, PointCloud2
@@ -182,35 +163,16 @@ def measure(args: argparse.Namespace) -> dict:
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="gs_rates_"))
     out.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "ROS_DOMAIN_ID": str(args.domain_id),
-        "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
-        "PYTHONUNBUFFERED": "1",
-        "RCUTILS_COLORIZED_OUTPUT": "0",
-    }
-    gs_stack = shutil.which("gs-stack")
-    if gs_stack is None:
-        raise SystemExit("gs-stack is not on PATH: run scripts/bootstrap.sh and scripts/env.sh")
+    env = stack_env(args.domain_id)
     command = ["gs-stack", args.stack, *args.stack_args]
     log_path = out / "stack.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed below
-    started = time.monotonic()
-    stack = subprocess.Popen(
-        [gs_stack, *command[1:]],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    stack = StackProcess(command[1:], env, log_path)
     context = rclpy.Context()
     node = None
     windows: dict[tuple[str, str], TopicWindow] = collections.defaultdict(TopicWindow)
     try:
-        pids = _wait_ready(log_path, stack, args.ready_timeout)
-        ready_after = time.monotonic() - started
-        print(f"stack ready after {ready_after:.0f} s: {pids}", flush=True)
+        pids = stack.wait_ready(args.ready_timeout)
+        ready_after = stack.ready_after
         rclpy.init(context=context, domain_id=args.domain_id)
         node = rclpy.create_node("stack_rates", context=context)
         executor = SingleThreadedExecutor(context=context)
@@ -234,14 +196,7 @@ def measure(args: argparse.Namespace) -> dict:
         if node is not None:
             node.destroy_node()
         context.try_shutdown()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(stack.pid, signal.SIGINT)
-        try:
-            code = stack.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            code = stack.wait()
-        log.close()
+        code = stack.stop()
     counters = log_counters(log_path.read_text(errors="replace"))
     nodes = {}
     for name in pids:

@@ -22,19 +22,16 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import csv
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-READY = ("sim ready", "tracking ready", "dynamics ready", "planner ready")
+from gs_dynamics.stack_process import StackProcess, stack_env
+
 # the cycle of goals: (preset, preset_x, preset_yaw)
 GOALS = (
     ("translate", 0.02, 0.0),
@@ -103,19 +100,6 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _wait_ready(log_path: Path, proc: subprocess.Popen, timeout: float) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = log_path.read_text(errors="replace")
-        if all(r in text for r in READY):
-            pids = dict(re.findall(r"started node '(\w+)' \(pid (\d+)\)", text))
-            return {n: int(p) for n, p in pids.items()}
-        if proc.poll() is not None:
-            raise SystemExit(f"gs-stack exited with {proc.returncode}:\n{text[-4000:]}")
-        time.sleep(0.2)  # polling a bounded wait for the stack's readiness lines
-    raise SystemExit(f"the stack was not ready within {timeout} s; see {log_path}")
-
-
 def soak(args: argparse.Namespace) -> dict:
     import rclpy
     from rclpy.action import ActionClient
@@ -130,35 +114,16 @@ def soak(args: argparse.Namespace) -> dict:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "ROS_DOMAIN_ID": str(args.domain_id),
-        "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
-        "PYTHONUNBUFFERED": "1",
-        "RCUTILS_COLORIZED_OUTPUT": "0",
-    }
+    env = stack_env(args.domain_id)
     os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
     log_path = out / "stack.log"
-    gs_stack = shutil.which("gs-stack")
-    if gs_stack is None:
-        raise SystemExit("gs-stack is not on PATH: run scripts/bootstrap.sh and scripts/env.sh")
-    log = open(log_path, "wb")  # noqa: SIM115 - closed below
-    started = time.monotonic()
-    stack = subprocess.Popen(
-        [gs_stack, "planning", "oracle_state:=true", *args.stack_args],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    stack = StackProcess(["planning", "oracle_state:=true", *args.stack_args], env, log_path)
     context = rclpy.Context()
     node = None
     try:
         # RSS from the moment the node processes exist (the old figure: 546 MiB at start)
-        pids = _wait_ready(log_path, stack, args.ready_timeout)
-        ready_after = time.monotonic() - started
-        print(f"stack ready after {ready_after:.0f} s: {pids}", flush=True)
+        pids = stack.wait_ready(args.ready_timeout)
+        ready_after = stack.ready_after
         rclpy.init(context=context, domain_id=args.domain_id)
         node = rclpy.create_node("soak_client", context=context)
         executor = SingleThreadedExecutor(context=context)
@@ -229,7 +194,7 @@ def soak(args: argparse.Namespace) -> dict:
                 failures.append(f"no {'goal response' if goal[0] == 'sent' else 'result'}")
                 goal = None
             if stack.poll() is not None:
-                failures.append(f"gs-stack exited with {stack.returncode}")
+                failures.append(f"gs-stack exited with {stack.proc.returncode}")
                 break
             executor.spin_once(timeout_sec=0.05)
         bar.close()
@@ -239,14 +204,7 @@ def soak(args: argparse.Namespace) -> dict:
         if node is not None:
             node.destroy_node()
         context.try_shutdown()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(stack.pid, signal.SIGINT)
-        try:
-            code = stack.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            code = stack.wait()
-        log.close()
+        code = stack.stop()
 
     text = log_path.read_text(errors="replace")
     exits = {
