@@ -1,10 +1,10 @@
 """``gs-pipeline``: run a model's offline pipeline (generate / record -> track -> train ->
 evaluate) as one resumable job on Ray.
 
-    gs-pipeline run config/pipeline/rope.yaml                   # local Ray, all cores
-    gs-pipeline run config/pipeline/rope.yaml --workers 1       # one task at a time
-    gs-pipeline run config/pipeline/rope.yaml --address auto    # an existing Ray cluster
-    gs-pipeline run config/pipeline/rope.yaml --set training.epochs=5
+    gs-pipeline run config/pipeline/rope_tracked.yaml                   # local Ray, all cores
+    gs-pipeline run config/pipeline/rope_tracked.yaml --workers 1       # one task at a time
+    gs-pipeline run config/pipeline/rope_tracked.yaml --address auto    # an existing Ray cluster
+    gs-pipeline run config/pipeline/rope_tracked.yaml --set training.epochs=5
     gs-pipeline bench config/pipeline/tiny.yaml --workers 1 2   # wall time per worker count
 """
 

@@ -97,8 +97,12 @@ class TrackingSettings:
     tracker: dict = dataclasses.field(default_factory=dict)
 
     def check(self, where: str) -> None:
+        from gs_tracking.tracked_io import frame_spec_error
         from gs_tracking.tracker import TrackerConfig
 
+        error = frame_spec_error(self.frames)
+        if error:
+            raise ConfigError(f"{where}.frames: {error}")
         _range(f"{where}.scale", self.scale, 0.05, 1.0)
         _range(f"{where}.voxel", self.voxel, 0.0005, 0.05)
         _range(f"{where}.particles", self.particles, 4, 100_000)

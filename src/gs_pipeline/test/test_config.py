@@ -47,6 +47,8 @@ def test_defaults_and_name_from_file(tmp_path):
         ("tracking: {enabled: 1}\n", "tracking.enabled: must be true or false, got 1"),
         ("name: a/b\n", "name: must be a plain directory name, got 'a/b'"),
         ("resources: {track: {num_gpus: -1}}\n", "resources.track.num_gpus: must be in"),
+        ("tracking: {frames: 'pushes:3'}\n", "tracking.frames: 'pushes:3': expected pushes["),
+        ("tracking: {frames: '5'}\n", "tracking.frames: '5': expected a:b[:step]"),
     ],
 )
 def test_bad_values_name_key_and_value(tmp_path, text, needle):

@@ -97,21 +97,36 @@ FRAMES_HELP = (
 )
 
 
+def frame_spec_error(spec: str) -> str:
+    """Why ``spec`` is not a valid frame selection (see ``FRAMES_HELP``), or "" when it is
+    (checked without an episode, e.g. when a pipeline config is read)."""
+    head, _, rest = spec.partition(":")
+    if head == "pushes":
+        parts = rest.split(":") if rest else ["3", "12"]
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            return f"{spec!r}: expected pushes[:before:after] with before, after >= 0"
+        return ""
+    parts = spec.split(":") if spec else []
+    if (
+        len(parts) == 1
+        or len(parts) > 3
+        or not all(p.lstrip("-").isdigit() or not p for p in parts)
+    ):
+        return f"{spec!r}: expected a:b[:step], pushes[:before:after] or empty"
+    return ""
+
+
 def frame_selection(spec: str, ep) -> list[int]:
     """The frame indices of episode ``ep`` that ``spec`` selects (see ``FRAMES_HELP``),
     ascending and validated. ``pushes`` skips the frames where the pusher is away and the
     object rests: tracking then costs what the pushes cost, not what the episode lasts."""
+    error = frame_spec_error(spec)
+    if error:
+        raise ValueError(f"--frames {error}")
     head, _, rest = spec.partition(":")
     if head != "pushes":
         return list(frame_slice(spec, ep.num_frames))
-    try:
-        margins = [int(p) for p in rest.split(":")] if rest else [3, 12]
-    except ValueError:
-        margins = []
-    if len(margins) != 2 or min(margins) < 0:
-        raise ValueError(
-            f"--frames {spec!r}: expected pushes[:before:after] with before, after >= 0"
-        )
+    margins = [int(p) for p in rest.split(":")] if rest else [3, 12]
     from gs_common.push import push_runs
 
     selected = {0}
