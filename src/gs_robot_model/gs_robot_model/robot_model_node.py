@@ -38,11 +38,11 @@ from gs_common.names import (
 from gs_common.ros.image import image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pose import pose_from_matrix
-from gs_common.ros.priority import NICE_PARAM, apply_nice
+from gs_common.ros.priority import MAX_RATE_PARAM, NICE_PARAM, apply_nice
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
-from gs_common.ros.stamp import make_header
+from gs_common.ros.stamp import make_header, stamp_to_ns
 from gs_common.settings import finite_vector
 from gs_common.workcell import ARM_BASE
 from gs_dynamics_interfaces.msg import CameraRig
@@ -116,15 +116,7 @@ def _param_specs() -> list[ParamSpec]:
             range=(1, 64),
             read_only=True,
         ),
-        ParamSpec(
-            "max_rate",
-            0.0,
-            "render masks for at most this many camera frames per second of stamp time [Hz], "
-            "chosen by stamp (gs_common.frame_gate: the same frames as segmentation and "
-            "tracking with the same value; 0: every frame)",
-            range=(0.0, 1000.0),
-            read_only=True,
-        ),
+        MAX_RATE_PARAM,
         NICE_PARAM,
         ParamSpec("publish_masks", True, "publish robot masks", read_only=True),
         ParamSpec(
@@ -231,7 +223,7 @@ class RobotModelNode(Node):
         if not self.core.has_joints or cam not in self.rig:
             return
         stamp = info.header.stamp
-        if not self.gate.accept(cam, stamp.sec * 1_000_000_000 + stamp.nanosec):
+        if not self.gate.accept(cam, stamp_to_ns(stamp)):
             return  # not a frame of the max_rate grid
         intr, pose = self.rig[cam]
         if (info.width, info.height) != (intr.width, intr.height):

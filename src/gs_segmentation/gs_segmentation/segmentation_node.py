@@ -40,10 +40,11 @@ from gs_common.names import (
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy, numpy_to_image
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import array_to_cloud
-from gs_common.ros.priority import NICE_PARAM, apply_nice
+from gs_common.ros.priority import MAX_RATE_PARAM, NICE_PARAM, apply_nice
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
+from gs_common.ros.stamp import stamp_to_ns
 from gs_dynamics_interfaces.msg import CameraRig
 from gs_segmentation.geometric import GeometricConfig
 from gs_segmentation.pipeline import BACKENDS, ObjectPerception, make_backend
@@ -110,15 +111,7 @@ PARAMS = [
     ParamSpec("consistency", True, "multi-view consistency check", read_only=True),
     ParamSpec("voxel_size", 0.004, "voxel size [m] of perception/object_cloud", range=(0.0, 0.05)),
     ParamSpec("report_period", 10.0, "seconds between rate / drop log lines", range=(0.5, 3600.0)),
-    ParamSpec(
-        "max_rate",
-        0.0,
-        "segment at most this many camera frames per second of stamp time [Hz], chosen by "
-        "stamp (gs_common.frame_gate: the same frames as robot_model and tracking with the "
-        "same value); the other images are skipped before decoding (0: every frame)",
-        range=(0.0, 1000.0),
-        read_only=True,
-    ),
+    MAX_RATE_PARAM,
     NICE_PARAM,
 ]
 
@@ -221,14 +214,15 @@ class SegmentationNode(Node):
             return None
 
     def on_image(self, msg: Image, cam: str, stream: str) -> None:
-        if not self.gate.accept((cam, stream), _ns(msg)):
+        stamp = stamp_to_ns(msg.header.stamp)
+        if not self.gate.accept((cam, stream), stamp):
             return  # not a frame of the max_rate grid: never decoded
         data = self._decode(msg, cam, stream)
         if data is None:
             return
         self.frame_ids[cam] = msg.header.frame_id
         try:
-            done = self.sync.add(_ns(msg), cam, stream, data, self.get_clock().now().nanoseconds)
+            done = self.sync.add(stamp, cam, stream, data, self.get_clock().now().nanoseconds)
         except StampError as exc:  # far in the future: would hold frames back
             self.get_logger().warn(f"dropping {exc}", throttle_duration_sec=5.0)
             return
@@ -241,7 +235,7 @@ class SegmentationNode(Node):
             if not self.robot_seen:
                 self.get_logger().info(f"robot masks arriving ({self.params['robot_mask_source']})")
             self.robot_seen = True
-            self.robot[cam].append((_ns(msg), data))
+            self.robot[cam].append((stamp_to_ns(msg.header.stamp), data))
 
     def _robot_mask(self, cam: str, stamp: int):
         """The newest robot mask not newer than ``stamp`` and within robot_mask_max_age."""
@@ -314,10 +308,6 @@ class SegmentationNode(Node):
 
     def close(self) -> None:
         self.worker.close()
-
-
-def _ns(msg: Image) -> int:
-    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
 def main(args=None) -> None:

@@ -36,10 +36,11 @@ from gs_common.names import (
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
 from gs_common.ros.pointcloud2 import gaussians_to_cloud, xyz_to_cloud
-from gs_common.ros.priority import NICE_PARAM, apply_nice
+from gs_common.ros.priority import MAX_RATE_PARAM, NICE_PARAM, apply_nice
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_common.ros.spin import run_node
+from gs_common.ros.stamp import stamp_to_ns
 from gs_dynamics_interfaces.msg import CameraRig
 from gs_tracking.frame_sync import FrameSync, FrameWorker, StampError
 from gs_tracking.fusion import EmptyCloudError
@@ -83,15 +84,7 @@ PARAMS = [
     ParamSpec(
         "report_period", 10.0, "seconds between rate / dropped-frame log lines", range=(0.5, 3600.0)
     ),
-    ParamSpec(
-        "max_rate",
-        0.0,
-        "use at most this many camera frames per second of stamp time [Hz], chosen by stamp "
-        "(gs_common.frame_gate: the same frames as segmentation and robot_model with the same "
-        "value); the other images are skipped before decoding (0: every frame)",
-        range=(0.0, 1000.0),
-        read_only=True,
-    ),
+    MAX_RATE_PARAM,
     ParamSpec(
         "torch_threads",
         1,
@@ -179,7 +172,7 @@ class TrackingNode(Node):
         self.pusher_tip = tip
 
     def on_image(self, msg: Image, cam: str, stream: str) -> None:
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp = stamp_to_ns(msg.header.stamp)
         if not self.gate.accept((cam, stream), stamp):
             return  # not a frame of the max_rate grid: never decoded
         try:

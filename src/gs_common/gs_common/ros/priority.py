@@ -6,7 +6,9 @@ kernel shares the CPU evenly and the simulator, which stands for camera hardware
 behind its frame rate. Perception nodes declare ``nice`` (the :data:`NICE_PARAM`) and call
 :func:`apply_nice`: they then run on the CPU the source and the planner leave, dropping
 frames (counted in their logs) instead of slowing the cameras down. The middleware's own
-threads (started by ``rclpy.init``) keep their priority.
+threads (started by ``rclpy.init``) keep their priority. The same nodes declare
+:data:`MAX_RATE_PARAM` to process only a fixed, shared subset of the frames
+(:class:`gs_common.frame_gate.StampGate`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ NICE_PARAM = ParamSpec(
     "planner run first when the CPU is short; this node then drops frames (counted) instead "
     "of slowing them down. Only raised, never lowered (no privileges needed)",
     range=(0, 19),
+    read_only=True,
+)
+
+
+MAX_RATE_PARAM = ParamSpec(
+    "max_rate",
+    0.0,
+    "process at most this many camera frames per second of stamp time [Hz], chosen by stamp "
+    "(gs_common.frame_gate: robot_model, segmentation and tracking with the same value pick "
+    "the same frames); the other frames are skipped before any decoding (0: every frame)",
+    range=(0.0, 1000.0),
     read_only=True,
 )
 

@@ -18,6 +18,11 @@ def stamp_to_seconds(stamp: Time) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
 
+def stamp_to_ns(stamp: Time) -> int:
+    """The stamp as integer nanoseconds (exact: the key frame sync and gating compare)."""
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
 def make_header(frame_id: str, stamp: Time | float | None = None) -> Header:
     """Header with ``frame_id``; ``stamp`` as a Time, seconds, or None (zero)."""
     if stamp is None:
