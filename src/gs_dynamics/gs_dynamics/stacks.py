@@ -111,6 +111,11 @@ def resolve(
         choices = [str(c) for c in arg_specs[key].get("choices", [])]
         if choices and str(value) not in choices:
             raise StackError(f"argument {key}:={value} is not one of {choices}")
+        if arg_specs[key].get("type") == "int":
+            try:
+                int(str(value))
+            except ValueError:
+                raise StackError(f"argument {key}:={value} is not an integer") from None
         values[key] = str(value)
 
     nodes = []
@@ -127,7 +132,10 @@ def resolve(
         for arg in spec.get("arguments", []):
             mapping = arg_specs[arg]["parameter"]
             # "values" maps argument values to parameter values; without it, passed as is
-            params[mapping["name"]] = mapping.get("values", {}).get(values[arg], values[arg])
+            value = mapping.get("values", {}).get(values[arg], values[arg])
+            if arg_specs[arg].get("type") == "int":
+                value = int(value)
+            params[mapping["name"]] = value
         files = [str(cfg_dir / name) for name in spec.get("parameters", [])]
         nodes.append(
             NodeLaunch(

@@ -16,6 +16,16 @@ def test_unknown_stack_argument_and_value_are_rejected():
         parse_overrides(["source=sim"])
 
 
+def test_integer_arguments_are_checked_and_passed_as_integers():
+    sims = [n for n in resolve("planning", {"seed": "7", "rope_shape": "u"}) if n.name == "sim"]
+    assert sims[0].parameters == {"seed": 7, "rope_shape": "u"}
+    assert isinstance(sims[0].parameters["seed"], int)
+    with pytest.raises(StackError, match=r"seed:=7.5 is not an integer"):
+        resolve("planning", {"seed": "7.5"})
+    with pytest.raises(StackError, match=r"rope_shape:=w is not one of"):
+        resolve("planning", {"rope_shape": "w"})
+
+
 def test_ros_args_carry_name_params_and_remaps():
     node = resolve("planning")[-1]
     args = node.ros_args()

@@ -132,11 +132,39 @@ def _rope_polyline(rng: np.random.Generator, length: float, n: int) -> np.ndarra
     return pts - pts.mean(axis=0)
 
 
+ROPE_SHAPES = ("random", "u", "s")
+"""Initial rope shapes: a smooth random curve (seeded), a U (one arc turning
+:data:`U_TURN_DEG`) or an S (two opposite arcs turning :data:`S_TURN_DEG` each)."""
+U_TURN_DEG = 150.0
+S_TURN_DEG = 120.0
+
+
+def _bent_polyline(shape: str, length: float, n: int) -> np.ndarray:
+    """(n, 2) [m] vertices of a U or S of arc length ``length``, centred at the origin."""
+    s = np.arange(n - 1) / (n - 1)  # arc-length fraction at each segment's start
+    if shape == "u":
+        heading = math.radians(U_TURN_DEG) * (s - 0.5)
+    else:  # "s": turn one way over the first half, back over the second
+        heading = math.radians(S_TURN_DEG) * (1.0 - np.abs(2.0 * s - 1.0) - 0.5)
+    seg = length / (n - 1)
+    steps = np.stack([np.cos(heading), np.sin(heading)], axis=1) * seg
+    pts = np.concatenate([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
+    return pts - pts.mean(axis=0)
+
+
 def sample_object(
-    params: ObjectParams, rng: np.random.Generator, randomize: bool = True
+    params: ObjectParams,
+    rng: np.random.Generator,
+    randomize: bool = True,
+    rope_shape: str = "random",
 ) -> ObjectInstance:
-    """Sample shape and initial configuration (seeded by ``rng``)."""
+    """Sample shape and initial configuration (seeded by ``rng``). ``rope_shape`` (rope
+    only, one of :data:`ROPE_SHAPES`): ``random`` samples the curve from ``rng`` (a straight
+    rope without ``randomize``); ``u`` / ``s`` fix the curve, ``rng`` still places and
+    turns it."""
     params.validate()
+    if rope_shape not in ROPE_SHAPES:
+        raise ValueError(f"rope_shape {rope_shape!r} is not one of {ROPE_SHAPES}")
     center = np.zeros(3)
     yaw = 0.0
     scale = np.ones(3)
@@ -146,11 +174,12 @@ def sample_object(
     points = elements = None
     if params.kind == "rope":
         n = params.resolution
-        xy = (
-            _rope_polyline(rng, params.size, n)
-            if randomize
-            else np.stack([np.linspace(-params.size / 2, params.size / 2, n), np.zeros(n)], axis=1)
-        )
+        if rope_shape != "random":
+            xy = _bent_polyline(rope_shape, params.size, n)
+        elif randomize:
+            xy = _rope_polyline(rng, params.size, n)
+        else:
+            xy = np.stack([np.linspace(-params.size / 2, params.size / 2, n), np.zeros(n)], 1)
         c, s = math.cos(yaw), math.sin(yaw)
         xy = xy @ np.array([[c, s], [-s, c]]) + center[:2]
         points = np.concatenate([xy, np.full((n, 1), params.radius + 0.001)], axis=1)

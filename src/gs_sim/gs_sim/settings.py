@@ -14,7 +14,7 @@ from gs_common.names import EE_POSE, GT_POINTS_TOPIC, gt_mask_topic
 from gs_common.push import PUSH_SETTINGS, push_limit_values, workspace_from_settings
 from gs_common.settings import Setting, resolve
 from gs_sim.camera_rig import DEFAULT_FOVY_DEG, RigLayout
-from gs_sim.objects import OBJECT_TYPES, default_params
+from gs_sim.objects import OBJECT_TYPES, ROPE_SHAPES, default_params
 from gs_sim.push import PushLimits
 from gs_sim.workcell import WorkcellConfig
 
@@ -24,6 +24,9 @@ SETTINGS = [
     S("seed", 0, "", "seed of the object's shape / initial pose randomization",
       range=(0, 2**31 - 1)),
     S("randomize", True, "", "randomize object shape and initial pose (seeded)"),
+    S("rope_shape", "random", "",
+      "initial rope curve: random (seeded smooth curve), u (an arc turning 150 deg) or s "
+      "(two opposite 120 deg arcs); position and yaw stay seeded", choices=ROPE_SHAPES),
     S("object_size", -1.0, "m",
       "object size (rope length, cloth side, toy diameter); <= 0: type default",
       range=(-1.0, 1.0)),
@@ -105,6 +108,7 @@ def workcell_config(settings: dict[str, Any]) -> WorkcellConfig:
         fps=float(s["fps"]),
         timestep=float(s["timestep"]),
         randomize=bool(s["randomize"]),
+        rope_shape=str(s["rope_shape"]),
     )
     cfg.validate()
     return cfg

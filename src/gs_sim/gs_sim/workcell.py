@@ -13,7 +13,7 @@ import numpy as np
 from gs_common.workcell import ARM_BASE
 from gs_sim.camera_rig import RigCamera, RigLayout, corner_rig
 from gs_sim.ik import PusherIK
-from gs_sim.objects import ObjectParams, default_params, sample_object
+from gs_sim.objects import ROPE_SHAPES, ObjectParams, default_params, sample_object
 from gs_sim.push import PushGoal, PushLimits, PushRejected, TipTrajectory, push_trajectory
 from gs_sim.robot_xarm import HOME_QPOS, JOINT_NAMES, PusherTool
 from gs_sim.scene import SceneConfig, SceneModel, Workspace, build_scene
@@ -25,7 +25,8 @@ class WorkcellConfig:
 
     fps: camera / control frame rate [Hz]; timestep: physics step [s];
     settle_time: physics time [s] to let the object come to rest after reset;
-    randomize: seeded randomization of object shape and pose.
+    randomize: seeded randomization of object shape and pose; rope_shape: the rope's
+    initial curve (gs_sim.objects.ROPE_SHAPES: random, u, s).
     """
 
     obj: ObjectParams = dataclasses.field(default_factory=lambda: default_params("rope"))
@@ -38,11 +39,14 @@ class WorkcellConfig:
     timestep: float = 0.002
     settle_time: float = 0.5
     randomize: bool = True
+    rope_shape: str = "random"
 
     def validate(self) -> None:
         self.obj.validate()
         self.rig.validate()
         self.workspace.validate()
+        if self.rope_shape not in ROPE_SHAPES:
+            raise ValueError(f"rope_shape={self.rope_shape!r} is not one of {ROPE_SHAPES}")
         if not 1.0 <= self.fps <= 120.0:
             raise ValueError(f"fps={self.fps} must be in [1, 120]")
         if not 1e-4 <= self.timestep <= 0.01:
@@ -64,7 +68,7 @@ class Workcell:
         self.seed = seed
         rng = np.random.default_rng(seed)
         self.cameras: list[RigCamera] = corner_rig(config.rig)
-        obj = sample_object(config.obj, rng, randomize=config.randomize)
+        obj = sample_object(config.obj, rng, config.randomize, config.rope_shape)
         self.scene: SceneModel = build_scene(
             SceneConfig(
                 cameras=tuple(self.cameras),

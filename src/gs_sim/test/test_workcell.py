@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gs_sim.camera_rig import RigLayout
-from gs_sim.objects import default_params
+from gs_sim.objects import S_TURN_DEG, U_TURN_DEG, default_params, sample_object
 from gs_sim.push import PushRejected, validate_push
 from gs_sim.rig_renderer import RigRenderer
 from gs_sim.workcell import Workcell, WorkcellConfig
@@ -108,3 +108,29 @@ def test_render_depth_and_masks(rope):
             assert np.abs(center - expected).max() < 0.01
         # object pixels are closer than the table behind them would be
         assert fr.depth[fr.object_mask].min() > 0.2
+
+
+def _headings_deg(points):
+    d = np.diff(np.asarray(points)[:, :2], axis=0)
+    return np.degrees(np.unwrap(np.arctan2(d[:, 1], d[:, 0])))
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_bent_rope_shapes_turn_as_named_and_keep_their_length(seed):
+    params = default_params("rope")
+    u = sample_object(params, np.random.default_rng(seed), rope_shape="u").points
+    s = sample_object(params, np.random.default_rng(seed), rope_shape="s").points
+    for pts in (u, s):
+        seg = np.linalg.norm(np.diff(pts[:, :2], axis=0), axis=1)
+        assert seg.sum() == pytest.approx(params.size, rel=1e-6)
+    hu, hs = np.diff(_headings_deg(u)), np.diff(_headings_deg(s))
+    # U: one arc, always turning the same way, 150 deg in all
+    assert (hu > 0).all() and hu.sum() == pytest.approx(U_TURN_DEG * 28 / 29, abs=1.0)
+    # S: turns one way, then back (one inflection), 120 deg each
+    assert (hs[: len(hs) // 2 - 1] > 0).all() and (hs[len(hs) // 2 + 1 :] < 0).all()
+    assert np.ptp(_headings_deg(s)) == pytest.approx(S_TURN_DEG, abs=8.0)
+    # the seed still places and turns the rope
+    u2 = sample_object(params, np.random.default_rng(seed + 1), rope_shape="u").points
+    assert not np.allclose(u, u2)
+    with pytest.raises(ValueError, match="rope_shape 'w'"):
+        sample_object(params, np.random.default_rng(seed), rope_shape="w")
