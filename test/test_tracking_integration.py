@@ -37,6 +37,8 @@ def test_tracking_node_follows_the_simulated_rope(process_manager, rclpy_node):
             "report_period:=1.0",
             "-p",
             "device:=cpu",
+            "-p",
+            "exclude:=robot",  # the (remapped) robot masks: no segmentation runs here
             # oracle: the simulator's ground-truth masks (sim/ground_truth/<cam>/...) stand in
             # for segmentation and the robot model here (see test_segmentation_integration.py)
             *[

@@ -1,17 +1,20 @@
-"""`make demo`: bring up the planning stack, watch it for a bounded time, report honestly.
+"""`make demo`: bring up the planning stack on a bent rope, straighten it, film it, score it.
 
-Starts the composed runner (`gs-stack planning`) as a separate process, like a user's
-launch would, and acts as a client from this process: the stack monitor counts what
-arrives on every topic of the interface contract. When the planning action server is up,
-the demo asks it to straighten the rope (a `straight_line` goal with execute=true, like other
-robot code would send) and prints the pushes, the cost after each and the final error, saving
-one picture per push under out/demo/. Without a planner it executes one push across the
-object through `robot/execute_push` and reports how far the simulator's ground-truth object
-moved. Nodes whose package is not installed are skipped and listed.
+Starts the planning stack (`gs-stack planning`, one process per node) like a user's launch
+would, on a simulated rope that starts clearly bent (``--shape u`` or ``s``, placed by
+``--seed``), and acts as a client from this process: once the planner's observed state
+flows, it asks ``planner/plan`` to straighten the rope (a ``straight_line`` goal with
+execute=true, like other robot code would send) and prints every push with the error
+before it and the error after it, as the planner observed it and as the simulator's ground
+truth has it. It writes out/demo/demo.mp4 (a camera's view with the observed, predicted and
+target states drawn over it), errors.png and a top-down picture per push.
 
-By default the demo runs with ``oracle_state:=true`` (the planner observes the simulator's
-ground truth, and the summary says so); ``make demo DEMO_ARGS="oracle_state:=false"`` closes
-the loop through the tracking node instead.
+The planner observes what the cameras see (segmentation + tracking) by default;
+``oracle_state:=true`` makes it observe the simulator's ground truth instead, and the
+output says ORACLE. Ground truth is otherwise read only to score the run. Without a
+planner the demo executes one push across the object through ``robot/execute_push`` and
+reports how far the object moved. Nodes whose package is not installed are skipped and
+listed. The exit status is 0 only when the goal SUCCEEDED.
 """
 
 from __future__ import annotations
@@ -99,8 +102,20 @@ def push_across_object(node, executor, timeout: float = 120.0) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gs-demo", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--duration", type=float, default=15.0, help="seconds to watch the running stack"
+        "--duration",
+        type=float,
+        default=3.0,
+        help="seconds to watch the running stack before planning (at least until the "
+        "planner's observed state flows)",
     )
+    parser.add_argument(
+        "--shape",
+        default="u",
+        choices=["u", "s", "random"],
+        help="the rope's initial curve (the stack's rope_shape argument)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the simulator's seed (pose)")
+    parser.add_argument("--camera", default="cam0", help="camera filmed in demo.mp4")
     parser.add_argument(
         "--startup-timeout",
         type=float,
@@ -108,12 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds to wait for the stack to come up",
     )
     parser.add_argument("--out", default="out/demo", help="where the pictures go")
-    parser.add_argument("--max-pushes", type=int, default=6, help="pushes the planner may use")
+    parser.add_argument("--max-pushes", type=int, default=8, help="pushes the planner may use")
     parser.add_argument("arguments", nargs="*", help="stack arguments, e.g. source:=sim")
     args = parser.parse_args(argv)
-    if not any(a.startswith("oracle_state:=") for a in args.arguments):
-        args.arguments.append("oracle_state:=true")
+    given = {a.split(":=", 1)[0] for a in args.arguments}
+    for key, value in (("rope_shape", args.shape), ("seed", args.seed)):
+        if key not in given:
+            args.arguments.append(f"{key}:={value}")
     oracle = "oracle_state:=true" in args.arguments
+    t_start = time.monotonic()
 
     env = dict(os.environ)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -170,7 +188,18 @@ def main(argv: list[str] | None = None) -> int:
         executor = SingleThreadedExecutor()
         executor.add_node(monitor)
         plan_client = ActionClient(monitor, Plan, PLAN_ACTION)
+        from gs_common.settings import resolve
+        from gs_mppi_planner.settings import SETTINGS, STATE_SOURCES
+
+        source = resolve(SETTINGS, {})["state_source"]  # = config/planner.yaml (tested)
+        state_topic = GT_POINTS_TOPIC if oracle else STATE_SOURCES[source]
+        observed = []
+        monitor.create_subscription(
+            PointCloud2, state_topic, lambda m: observed.append(1), SENSOR_QOS
+        )
         spin_for(executor, args.duration)
+        print(f"demo: waiting for the planner's observed state on {state_topic}", flush=True)
+        spin_for(executor, args.startup_timeout, lambda: bool(observed))
         planner_up = plan_client.server_is_ready()
 
         print("\n===== demo summary =====")
@@ -182,17 +211,34 @@ def main(argv: list[str] | None = None) -> int:
             from gs_evaluation.demo_client import straighten_rope
 
             print(
-                f"\n===== straightening the rope through planner/plan "
-                f"({'oracle state: simulator ground truth' if oracle else 'tracked state'})"
+                f"\n===== straightening the rope ({args.shape}, seed {args.seed}) through "
+                "planner/plan, observed via "
+                + (
+                    "ORACLE: the simulator's ground truth (oracle_state:=true)"
+                    if oracle
+                    else f"the cameras: {state_topic} (ground truth only scores)"
+                ),
+                flush=True,
             )
             result = straighten_rope(
-                monitor, executor, args.out, max_pushes=args.max_pushes, oracle=oracle
+                monitor,
+                executor,
+                args.out,
+                max_pushes=args.max_pushes,
+                oracle=oracle,
+                state_topic=state_topic,
+                camera=args.camera,
             )
             if result is None:
                 print("demo: the planner did not answer in time", file=sys.stderr)
                 return 1
             print("\n===== contract topics over the whole run =====")
             monitor.close()
+            took = time.monotonic() - t_start
+            if result.status != Plan.Result.STATUS_SUCCEEDED:
+                print(f"demo: FAILED to straighten the rope ({took:.0f} s)", file=sys.stderr)
+                return 1
+            print(f"demo: done in {took:.0f} s; pictures and demo.mp4 in {args.out}")
         else:
             print(f"{PLAN_ACTION} is not served: no planning was run")
             push_across_object(monitor, executor)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gs_common.names import WORLD_FRAME
+from gs_common.pointsets import chamfer_distance
 from gs_common.workcell import WORKSPACE
 from gs_mppi_planner.costs import shape_cost
 from gs_mppi_planner.mppi import PlanCanceled, PlanResult
@@ -381,6 +382,15 @@ def wait_until(
         if time.monotonic() > deadline:
             raise Stop(Outcome.FAILED, f"{what}: no answer within {timeout:.0f} s")
         time.sleep(poll)
+
+
+def at_rest(prev: np.ndarray, cur: np.ndarray, threshold: float) -> bool:
+    """Two consecutive observations (P, 3), (Q, 3) [m] of an object at rest: their
+    symmetric Chamfer distance (gs_common.pointsets) is at most ``threshold`` [m]. Works for
+    tracked particles and for re-segmented clouds whose points differ in number and order."""
+    if len(prev) == 0 or len(cur) == 0:
+        return False
+    return float(chamfer_distance(np.asarray(prev, np.float64), cur)) <= threshold
 
 
 class Observations:

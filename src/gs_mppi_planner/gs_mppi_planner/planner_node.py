@@ -1,10 +1,12 @@
 """Node ``planner``: the ``planner/plan`` action (MPPI over the learned dynamics + MPC).
 
 Serves ``planner/plan`` (gs_dynamics_interfaces/action/Plan); observes the object on
-``tracking/particles`` or, with ``oracle_state``, the simulator's
-``sim/ground_truth/object_points``; executes pushes with the ``robot/execute_push`` action;
-publishes every plan it executes (or returns) on ``dynamics/predicted_states`` (particles,
-tool path, pushes, predicted cost per push) and the goal's target on ``planner/target``.
+``perception/object_cloud`` (``state_source: cloud``, segmentation's fused object points) or
+``tracking/particles`` (``state_source: tracking``) or, with ``oracle_state``, the
+simulator's ``sim/ground_truth/object_points``; executes pushes with the
+``robot/execute_push`` action; publishes every plan it executes (or returns) on
+``dynamics/predicted_states`` (particles, tool path, pushes, predicted cost per push) and
+the goal's target on ``planner/target``.
 
 The MPC loop, goal checks and targets are gs_mppi_planner.mpc (ROS-free); this node is the
 loop's environment and translates goals, feedback and results. Goal policy
@@ -32,7 +34,6 @@ from gs_common.names import (
     PLAN_ACTION,
     PLANNER_TARGET,
     PREDICTED_STATES,
-    TRACKING_PARTICLES,
     WORLD_FRAME,
 )
 from gs_common.pointcloud import CloudFormatError
@@ -57,13 +58,14 @@ from gs_mppi_planner.mpc import (
     Outcome,
     PushRejected,
     Stop,
+    at_rest,
     check_goal,
     run_mpc,
     wait_until,
 )
 from gs_mppi_planner.mppi import make_planner
 from gs_mppi_planner.push_model import PushModel
-from gs_mppi_planner.settings import SETTINGS, configs
+from gs_mppi_planner.settings import SETTINGS, STATE_SOURCES, configs
 
 R = Plan.Result
 PARAMS = param_specs(SETTINGS)  # gs_mppi_planner.settings: the one table
@@ -92,7 +94,7 @@ class PlannerNode(Node):
         cost_cfg, self.mppi_cfg, self.mpc_cfg = configs(p)
         self.planner = make_planner(p["planner"], self.model, cost_cfg, self.mppi_cfg)
         self.oracle = bool(p["oracle_state"])
-        self.state_topic = GT_POINTS_TOPIC if self.oracle else TRACKING_PARTICLES
+        self.state_topic = GT_POINTS_TOPIC if self.oracle else STATE_SOURCES[p["state_source"]]
         self.observations = Observations(self.state_topic)
         group = ReentrantCallbackGroup()
         self.create_subscription(
@@ -234,13 +236,14 @@ class NodeEnvironment(Environment):
         return points
 
     def settled(self) -> np.ndarray:
-        """Wait until consecutive observations differ by less than settle_threshold."""
+        """Wait until consecutive observations are at rest (mpc.at_rest, settle_threshold)."""
         p = self.node.params
         seq, prev, stamp = self._wait_state(self.node.observations.latest_seq())
         deadline = time.monotonic() + p["settle_timeout"]
         while time.monotonic() < deadline:
             seq, cur, stamp = self._wait_state(seq)
-            if cur.shape == prev.shape and float(np.abs(cur - prev).max()) < p["settle_threshold"]:
+            if at_rest(prev, cur, p["settle_threshold"]):
+                prev = cur
                 break
             prev = cur
         self.stamp = stamp

@@ -65,6 +65,24 @@ def plot_error_vs_pushes(
     _finish(fig, ax, title, path)
 
 
+def plot_demo_errors(
+    path: Path, true: list[float], observed: list[float], tolerance: float, title: str
+) -> None:
+    """One episode: the error [m] before the first push and after each push, true (ground
+    truth) and as the planner observed it (NaN where it did not), with the tolerance."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    x = np.arange(len(true))
+    ax.plot(x, np.asarray(true) * 1000, "-o", color="tab:red", label="true (ground truth)")
+    ax.plot(x[: len(observed)], np.asarray(observed) * 1000, "--s", color="tab:green",
+            label="as the planner observed it")  # fmt: skip
+    ax.axhline(tolerance * 1000, color="k", ls=":", label=f"tolerance {tolerance * 1000:.0f} mm")
+    ax.set_xlabel("number of pushes")
+    ax.set_ylabel("Chamfer distance to target [mm]")
+    ax.set_ylim(bottom=0)
+    _finish(fig, ax, title, path)
+
+
 def success_curve(final_errors: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Fraction of episodes with final error <= each threshold."""
     return (np.asarray(final_errors)[None] <= np.asarray(thresholds)[:, None]).mean(1)

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from gs_common.device import DEVICE_CHOICES
-from gs_common.names import GT_POINTS_TOPIC, TRACKING_PARTICLES
+from gs_common.names import GT_POINTS_TOPIC, OBJECT_CLOUD, TRACKING_PARTICLES
 from gs_common.settings import Setting, finite_pair, min_max
 from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 from gs_mppi_planner.costs import COST_KINDS, CostConfig
@@ -25,13 +25,21 @@ def _noise(v) -> str | None:
     return None
 
 
+STATE_SOURCES = {"cloud": OBJECT_CLOUD, "tracking": TRACKING_PARTICLES}
+"""state_source -> the topic the planner observes (oracle_state: the ground truth instead)."""
+
 S = Setting
 SETTINGS = [
     S("device", "auto", "", "torch device: auto (CUDA when present), cpu or cuda",
       choices=DEVICE_CHOICES),
     S("oracle_state", False, "",
-      f"observe the simulator's ground truth ({GT_POINTS_TOPIC}) instead of "
-      f"{TRACKING_PARTICLES} (sim only)"),
+      f"ORACLE: observe the simulator's ground truth ({GT_POINTS_TOPIC}) instead of "
+      "state_source (sim only)"),
+    S("state_source", "cloud", "",
+      f"what the planner observes: cloud = {OBJECT_CLOUD} (segmentation's object points "
+      f"fused over the cameras, observed afresh at every decision), tracking = "
+      f"{TRACKING_PARTICLES} (the tracker's control particles)",
+      choices=STATE_SOURCES),
     S(
         "checkpoint",
         "",
@@ -92,12 +100,13 @@ SETTINGS = [
     S("push_height", 0.0, "m",
       "pusher height sent with robot/execute_push (<= 0: the model's push height)",
       range=(-1.0, 0.2)),
-    S("state_timeout", 10.0, "s", "wait this long for an observed state", range=(0.01, 600.0)),
+    S("state_timeout", 30.0, "s", "wait this long for an observed state (tracking in a loaded "
+      "stack can take 10 s and more per frame)", range=(0.01, 600.0)),
     S("settle_timeout", 5.0, "s",
       "wait at most this long for the object to come to rest after a push",
       range=(0.0, 600.0)),
-    S("settle_threshold", 0.001, "m",
-      "at rest: no point moves more than this between consecutive observations",
+    S("settle_threshold", 0.002, "m",
+      "at rest: the Chamfer distance between consecutive observations is at most this",
       range=(0.0, 1.0)),
     S("execute_timeout", 120.0, "s", "longest wait for one robot/execute_push",
       range=(1.0, 3600.0)),

@@ -82,6 +82,16 @@ PARAMS = [
         "false = segment without robot exclusion (said in the log)",
     ),
     ParamSpec(
+        "robot_mask_match",
+        "stamp",
+        "stamp: a frame waits for the robot masks of its own stamp (robot_model renders the "
+        "max_rate grid's stamps; a frame that never gets them is evicted, counted); newest: "
+        "the newest robot mask at most robot_mask_max_age older (frames never wait; without "
+        "one, wait_for_robot_masks decides)",
+        choices=("stamp", "newest"),
+        read_only=True,
+    ),
+    ParamSpec(
         "robot_mask_max_age",
         0.2,
         "use a robot mask at most this many s older than the images",
@@ -137,6 +147,7 @@ class SegmentationNode(Node):
         self.frame_ids: dict[str, str] = {}
         self.robot: dict[str, deque] = {}  # cam -> recent (stamp_ns, mask), bounded
         self.robot_seen = False
+        self.exact_robot = False  # robot masks are part of a frame (robot_mask_match: stamp)
         self.segmented = self.skipped_no_robot = self.rejected = 0
         self._t_first: float | None = None  # first segmented frame (rate)
         self.create_subscription(CameraRig, CAMERAS_RIG, self.on_rig, LATCHED_QOS)
@@ -170,8 +181,11 @@ class SegmentationNode(Node):
             self.get_logger().error(f"ignoring cameras/rig: {exc}")
             return
         names = self.rig[0]
-        self.sync = FrameSync(names, ("color", "depth"))
         source = self.params["robot_mask_source"]
+        self.exact_robot = source in ROBOT_TOPICS and self.params["robot_mask_match"] == "stamp"
+        # robot masks come ~0.2-1 s after the images: keep ~5 s of grid frames pending
+        streams = ("color", "depth", "robot_mask") if self.exact_robot else ("color", "depth")
+        self.sync = FrameSync(names, streams, max_pending=24)
         for cam in names:
             self.pub_mask[cam] = (
                 self.create_publisher(Image, object_mask_topic(cam), SENSOR_QOS),
@@ -213,11 +227,11 @@ class SegmentationNode(Node):
             )
             return None
 
-    def on_image(self, msg: Image, cam: str, stream: str) -> None:
+    def on_image(self, msg: Image, cam: str, stream: str, data=None) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
         if not self.gate.accept((cam, stream), stamp):
             return  # not a frame of the max_rate grid: never decoded
-        data = self._decode(msg, cam, stream)
+        data = self._decode(msg, cam, stream) if data is None else data
         if data is None:
             return
         self.frame_ids[cam] = msg.header.frame_id
@@ -235,7 +249,10 @@ class SegmentationNode(Node):
             if not self.robot_seen:
                 self.get_logger().info(f"robot masks arriving ({self.params['robot_mask_source']})")
             self.robot_seen = True
-            self.robot[cam].append((stamp_to_ns(msg.header.stamp), data))
+            if self.exact_robot:  # part of the frame of its stamp
+                self.on_image(msg, cam, "robot_mask", data)
+            else:
+                self.robot[cam].append((stamp_to_ns(msg.header.stamp), data))
 
     def _robot_mask(self, cam: str, stamp: int):
         """The newest robot mask not newer than ``stamp`` and within robot_mask_max_age."""
@@ -251,6 +268,8 @@ class SegmentationNode(Node):
         names, intr, poses = self.rig
         source = self.params["robot_mask_source"]
         robot = [self._robot_mask(c, stamp_ns) for c in names] if source in ROBOT_TOPICS else None
+        if self.exact_robot:
+            robot = [images[(c, "robot_mask")] for c in names]
         if robot is not None and any(r is None for r in robot):
             missing = [c for c, r in zip(names, robot) if r is None]
             topic = ROBOT_TOPICS[source].replace("{cam}", "<cam>")  # the template, for the log

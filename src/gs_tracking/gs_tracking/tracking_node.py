@@ -1,13 +1,15 @@
 """Online tracking node: tracks the object in the live camera streams.
 
 Subscribes to ``cameras/rig`` (latched), ``robot/ee_pose`` (pusher tip, for the tracker's
-contact terms; optional), and per camera ``color/image_raw``,
-``depth/image_raw``, ``object_mask`` and ``robot_mask`` (mono8, from segmentation or the
-simulator). The first complete frame initializes the Gaussians; every later one is tracked
-on a worker thread at the rate the machine sustains: frames that arrive while the tracker
-is busy are dropped (counted and reported in the log), never queued. Publishes
-``tracking/gaussians`` (PointCloud2, Gaussian layout) and ``tracking/particles``
-(PointCloud2 x y z, farthest-point-sampled control particles) in the world frame.
+contact terms; optional), and per camera ``color/image_raw``, ``depth/image_raw``,
+``object_mask`` (mono8, from segmentation or the simulator) and the pixels to leave out of
+the loss (``exclude``: segmentation's ``segmentation/<cam>/occluder_mask``, or
+``cameras/<cam>/robot_mask`` from robot_model or the simulator). The first complete frame
+initializes the Gaussians; every later one is tracked on a worker thread at the rate the
+machine sustains: frames that arrive while the tracker is busy are dropped (counted and
+reported in the log), never queued. Publishes ``tracking/gaussians`` (PointCloud2, Gaussian
+layout) and ``tracking/particles`` (PointCloud2 x y z, farthest-point-sampled control
+particles) in the world frame.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gs_common.names import (
     TRACKING_PARTICLES,
     WORLD_FRAME,
     camera_topic,
+    occluder_mask_topic,
 )
 from gs_common.ros.image import image_to_depth_metres, image_to_numpy
 from gs_common.ros.params import ParamSpec, declare_params
@@ -48,6 +51,15 @@ from gs_tracking.session import FrameImages, TrackingSession
 from gs_tracking.tracker import TRACKER_PRESETS, TrackerConfig
 
 STREAMS = ("color", "depth", "object_mask", "robot_mask")
+EXCLUDE_CHOICES = ("occluders", "robot")  # the topic of the "robot_mask" stream
+
+
+def stream_topic(cam: str, stream: str, exclude: str) -> str:
+    """Topic of one input stream; the excluded pixels come from ``exclude``'s topic."""
+    if stream == "robot_mask" and exclude == "occluders":
+        return occluder_mask_topic(cam)
+    return camera_topic(cam, stream)
+
 
 PARAMS = [
     ParamSpec("iterations", 10, "optimization budget per tracked frame", range=(1, 1000)),
@@ -80,6 +92,17 @@ PARAMS = [
         "(gs_tracking.tracker.ROPE_SETTINGS: velocity gate + adaptive budget; better on rope, "
         "worse on cloth, see the package README)",
         choices=tuple(TRACKER_PRESETS),
+    ),
+    ParamSpec(
+        "exclude",
+        "occluders",
+        "pixels left out of the tracking loss: occluders (segmentation/<cam>/occluder_mask: "
+        "robot and clutter above the table, published with the object mask of the same "
+        "stamp, so every segmented frame is complete) or robot (cameras/<cam>/robot_mask "
+        "from robot_model or the simulator: a frame completes only when both nodes "
+        "processed its stamp)",
+        choices=EXCLUDE_CHOICES,
+        read_only=True,
     ),
     ParamSpec(
         "report_period", 10.0, "seconds between rate / dropped-frame log lines", range=(0.5, 3600.0)
@@ -146,14 +169,15 @@ class TrackingNode(Node):
         subs = [
             self.create_subscription(
                 Image,
-                camera_topic(cam, stream),
+                stream_topic(cam, stream, self.params["exclude"]),
                 lambda m, c=cam, s=stream: self.on_image(m, c, s),
                 SENSOR_QOS,
             )
             for cam in names
             for stream in STREAMS
         ]
-        self.get_logger().info(f"rig received: cameras {names}")
+        excluded = stream_topic("<cam>", "robot_mask", self.params["exclude"])
+        self.get_logger().info(f"rig received: cameras {names}; pixels excluded: {excluded}")
         oracle = sorted(s.topic_name for s in subs if "ground_truth" in s.topic_name)
         if oracle:  # oracle_masks:=true remaps the mask inputs to the simulator's
             self.get_logger().warn(f"ORACLE: tracking reads ground-truth masks {oracle}")
