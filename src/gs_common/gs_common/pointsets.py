@@ -70,6 +70,18 @@ def farthest_point_sampling(
     return idx
 
 
+def local_centroids(points: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
+    """(K, 3) mean of the ``points`` (N, 3) within ``radius`` of each of ``centres`` (K, 3)
+    (a centre with no point near it stays where it is): samples of a cloud many points wide
+    moved onto its middle, e.g. a segmented rope's surface onto its centreline."""
+    from scipy.spatial import cKDTree
+
+    p = np.asarray(points, np.float64)
+    c = np.asarray(centres, np.float64)
+    near = cKDTree(p).query_ball_point(c, radius)
+    return np.array([p[i].mean(0) if len(i) else q for i, q in zip(near, c)]).reshape(-1, 3)
+
+
 def knn(query: Array, ref: Array, k: int) -> tuple[Array, Array]:
     """k nearest neighbours of ``query`` (..., Q, 3) in ``ref`` (..., R, 3) (torch).
 

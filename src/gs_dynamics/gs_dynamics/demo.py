@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         spin_for(executor, args.duration)
         print(f"demo: waiting for the planner's observed state on {state_topic}", flush=True)
         spin_for(executor, args.startup_timeout, lambda: bool(observed))
+        # the planner's action server: discovery can lag its "ready" line by seconds
+        spin_for(executor, 20.0, plan_client.server_is_ready)
         planner_up = plan_client.server_is_ready()
 
         print("\n===== demo summary =====")

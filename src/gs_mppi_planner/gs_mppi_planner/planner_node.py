@@ -60,6 +60,7 @@ from gs_mppi_planner.mpc import (
     Stop,
     at_rest,
     check_goal,
+    dense_chamfer,
     run_mpc,
     wait_until,
 )
@@ -191,7 +192,7 @@ class PlannerNode(Node):
         try:
             res = run_mpc(
                 NodeEnvironment(self, run), self.planner, run.goal, self.mpc_cfg,
-                log=self.get_logger().error,
+                metric=dense_chamfer, log=self.get_logger().error,
             )  # fmt: skip
         finally:
             with self._runs_cv:
@@ -237,15 +238,18 @@ class NodeEnvironment(Environment):
 
     def settled(self) -> np.ndarray:
         """Wait until consecutive observations are at rest (mpc.at_rest, settle_threshold)."""
-        p = self.node.params
+        p, t0, n, rest = self.node.params, time.monotonic(), 1, False
         seq, prev, stamp = self._wait_state(self.node.observations.latest_seq())
         deadline = time.monotonic() + p["settle_timeout"]
         while time.monotonic() < deadline:
             seq, cur, stamp = self._wait_state(seq)
-            if at_rest(prev, cur, p["settle_threshold"]):
-                prev = cur
+            n, rest, prev = n + 1, at_rest(prev, cur, p["settle_threshold"]), cur
+            if rest:
                 break
-            prev = cur
+        self.node.get_logger().info(
+            f"observed {'at rest' if rest else 'still moving (settle_timeout)'} after "
+            f"{time.monotonic() - t0:.1f} s, {n} observations on {self.node.state_topic}"
+        )
         self.stamp = stamp
         return prev
 
@@ -258,6 +262,10 @@ class NodeEnvironment(Environment):
         self.run.handle.publish_feedback(fb)
 
     def on_plan(self, push_index, plan) -> None:
+        self.node.get_logger().info(
+            f"push {push_index}: planned in {plan.seconds:.2f} s ({plan.rollouts} rollouts), "
+            f"predicted cost {plan.shape_cost * 1000:.1f} mm"
+        )
         msg = plan_msg(plan, self.stamp)
         self.run.result.predicted_states = msg
         self.node.pub_pred.publish(msg)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from gs_common.pointsets import local_centroids
 from gs_gnn_dynamics.predictor import Predictor
 from gs_gnn_dynamics.rollout import PushRollout, rollout_pushes
 
@@ -37,8 +38,14 @@ class PushModel:
         self.rollouts = 0
 
     def control_particles(self, points: np.ndarray) -> np.ndarray:
-        """(N, 3) float32 control particles (FPS with the model's spacing) of a state (M, 3)."""
-        return self.predictor.control_particles(points)
+        """(N, 3) float32 control particles of a state (M, 3) [m]: farthest-point samples
+        with the model's spacing, each moved to the mean of the state's points within 0.75
+        spacing. A segmented cloud is a band of surface points as wide as the rope; its
+        samples then lie on the middle like the vertices / particles the model was trained
+        on, and the cost does not count the band's width as error."""
+        parts = self.predictor.control_particles(points)
+        radius = 0.75 * self.cfg.min_spacing
+        return local_centroids(points, parts, radius).astype(np.float32)
 
     def predict(
         self,

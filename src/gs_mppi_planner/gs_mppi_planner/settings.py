@@ -105,6 +105,11 @@ SETTINGS = [
     S("settle_timeout", 5.0, "s",
       "wait at most this long for the object to come to rest after a push",
       range=(0.0, 600.0)),
+    S("state_height", 0.008, "m",
+      "the observed object is moved to this median height before planning: the height of "
+      "the states its dynamics model was trained on (the shipped rope model: the rope's "
+      "centreline, 8 mm; segmentation's cloud sees the top surface, ~12 mm); < 0: as observed",
+      range=(-1.0, 0.5)),
     S("settle_threshold", 0.002, "m",
       "at rest: the Chamfer distance between consecutive observations is at most this",
       range=(0.0, 1.0)),
@@ -154,5 +159,6 @@ def configs(s: dict[str, Any]) -> tuple[CostConfig, MPPIConfig, MPCConfig]:
             default_tolerance=s["default_tolerance"],
         ),
         seed=s["seed"],
+        state_height=s["state_height"],
     )
     return cost, mppi, mpc

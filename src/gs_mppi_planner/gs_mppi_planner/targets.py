@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from gs_common.names import WORLD_FRAME
-from gs_common.pointsets import farthest_point_sampling, validated_points
+from gs_common.pointsets import farthest_point_sampling, local_centroids, validated_points
 
 PRESETS = ("straight_line", "translate", "rotate")
 LINE_POINTS = 64  # points of a straight-line target (resampled for the cost)
@@ -45,15 +45,11 @@ def centreline_length(points: np.ndarray, spacing: float = CENTRELINE_SPACING) -
     ``spacing`` / 2 for the ends the centroids pull in. (The tree path over a dense cloud
     zig-zags across the rope's width: 0.88 m for a 0.45 m rope; this gives 0.43-0.45 m on
     simulated ropes and on such clouds, tested.)"""
-    from scipy.spatial import cKDTree
-
     p = np.asarray(points, np.float64)
     if len(p) < 2:
         return 0.0
     idx = farthest_point_sampling(p, len(p), min_spacing=spacing)
-    tree = cKDTree(p)
-    centroids = np.array([p[tree.query_ball_point(q, 0.75 * spacing)].mean(0) for q in p[idx]])
-    return object_length(centroids) + 0.5 * spacing
+    return object_length(local_centroids(p, p[idx], 0.75 * spacing)) + 0.5 * spacing
 
 
 def principal_yaw(points: np.ndarray) -> float:

@@ -232,3 +232,15 @@ def test_observations_wait_for_a_newer_state_with_a_bound():
     )
     with pytest.raises(Stop, match="canceled"):
         obs.wait_newer(1, 5.0, lambda: (_ for _ in ()).throw(Stop(Outcome.CANCELED, "canceled")))
+
+
+def test_observations_are_moved_to_the_models_height():
+    from gs_mppi_planner.mpc import at_height
+
+    top = np.array([[0.0, 0.0, 0.012], [0.1, 0.0, 0.014], [0.2, 0.0, 0.010]], np.float32)
+    moved = at_height(top, 0.008)
+    assert np.median(moved[:, 2]) == pytest.approx(0.008, abs=1e-7)
+    assert np.allclose(moved[:, :2], top[:, :2]) and np.allclose(
+        np.diff(moved[:, 2]), np.diff(top[:, 2])
+    )
+    assert at_height(top, -1.0) is top  # off
