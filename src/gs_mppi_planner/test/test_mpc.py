@@ -244,3 +244,26 @@ def test_observations_are_moved_to_the_models_height():
         np.diff(moved[:, 2]), np.diff(top[:, 2])
     )
     assert at_height(top, -1.0) is top  # off
+
+
+def test_goal_check_reads_a_band_cloud_like_the_vertices_it_covers(curved_rope):
+    """A segmented rope is a band of surface points as wide as the rope: the goal check
+    reads it as its centreline, within 1.5 mm of the vertices' Chamfer distance."""
+    from gs_common.pointsets import chamfer_distance
+    from gs_mppi_planner.mpc import dense_chamfer
+    from gs_mppi_planner.targets import straight_line
+
+    rng = np.random.default_rng(0)
+    rope = curved_rope.astype(np.float64)
+    seg = np.diff(rope, axis=0)
+    t = rng.uniform(0, 1, (len(seg), 60))
+    centre = (rope[:-1, None] + seg[:, None] * t[..., None]).reshape(-1, 3)
+    band = (
+        centre
+        + np.c_[rng.uniform(-8e-3, 8e-3, (len(centre), 2)), rng.uniform(0, 8e-3, len(centre))]
+    )
+    line = straight_line(0.0, 0.0, 0.0, 0.4, 0.008, 64).astype(np.float64)
+    truth = float(chamfer_distance(rope, line))
+    assert dense_chamfer(rope, line) == pytest.approx(truth, abs=2.5e-3)  # 1.4 cm vertices
+    assert dense_chamfer(band, line) == pytest.approx(truth, abs=2.5e-3)
+    assert float(chamfer_distance(band, line)) < truth - 1.5e-3  # all points: reads low
