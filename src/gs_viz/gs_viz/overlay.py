@@ -29,6 +29,7 @@ PREDICTED_RGB = (40, 150, 255)
 TARGET_RGB = (255, 255, 255)
 PUSH_RGB = (235, 40, 40)
 PUSH_HEIGHT = 0.005  # [m] the push arrow is drawn this high above the table
+MAX_DRAWN = 80  # points drawn per layer (every k-th of a larger one)
 
 
 def project_world(
@@ -89,9 +90,10 @@ def overlay(
         uv, ok = px(target)
         if ok.sum() >= 2:
             cv2.polylines(out, [uv[ok].reshape(-1, 1, 2)], False, TARGET_RGB, 2, cv2.LINE_AA)
-    for layer, color, radius in ((predicted, PREDICTED_RGB, 3), (observed, OBSERVED_RGB, 3)):
+    for layer, color, radius in ((observed, OBSERVED_RGB, 2), (predicted, PREDICTED_RGB, 4)):
         if layer is None or not len(layer):
             continue
+        layer = np.asarray(layer)[:: max(1, len(layer) // MAX_DRAWN)]  # a cloud stays see-through
         uv, ok = px(layer)
         for u, v in uv[ok]:
             cv2.circle(out, (int(u), int(v)), radius, color, -1, cv2.LINE_AA)
