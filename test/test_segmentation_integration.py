@@ -45,7 +45,9 @@ def test_tracking_follows_the_pushed_toy_on_segmentation_masks(process_manager, 
     seg = process_manager.start(
         "segmentation",
         [py, "-m", "gs_segmentation.segmentation_node", "--ros-args",
-         "-p", "report_period:=2.0", "-p", "robot_mask_source:=robot_model", "-r", f"__ns:={ns}"],
+         "-p", "report_period:=2.0", "-p", "robot_mask_source:=robot_model",
+         # no robot_model runs here: the newest-mask policy segments without (logged)
+         "-p", "robot_mask_match:=newest", "-r", f"__ns:={ns}"],
     )  # fmt: skip
     tracking = process_manager.start(
         "tracking",

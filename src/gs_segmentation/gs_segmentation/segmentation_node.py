@@ -315,6 +315,13 @@ class SegmentationNode(Node):
         self.segmented += 1
 
     def report(self) -> None:
+        if self.sync is not None and self.exact_robot and not self.robot_seen:
+            self.get_logger().warn(
+                f"no robot mask has arrived on {self.params['robot_mask_source']}'s topic: "
+                "frames wait for theirs (robot_mask_match: stamp); is robot_model running? "
+                "(robot_mask_match: newest segments without them, robot_mask_source: none "
+                "never uses them)"
+            )
         if self.sync is None or self._t_first is None:
             return
         rate = (self.segmented - 1) / max(time.monotonic() - self._t_first, 1e-6)
