@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gs_evaluation.perception_env import OBSERVATIONS, PerceptionConfig
+from gs_evaluation.perception_env import OBSERVATIONS, task_perception
 from gs_evaluation.plan_episode import EpisodeConfig, EpisodeResult, run_episode
+from gs_evaluation.plan_tasks import get_task
 from gs_mppi_planner.costs import CostConfig
 from gs_mppi_planner.mppi import MPPIConfig, make_planner
 from gs_mppi_planner.plots import (
@@ -134,7 +135,8 @@ def summary_markdown(summary: dict, meta: dict) -> str:
     """Markdown of ``{observe: {planner: stats}}`` (and its ``gap``)."""
     th = meta["threshold"] * 1000
     lines = [
-        f"Task `{meta['task']}`, seeds {meta['seeds']}, max {meta['max_pushes']} pushes, "
+        f"Task `{meta['task']}` ({meta.get('task_summary', '')}; model "
+        f"`{meta.get('checkpoint', '')}`), seeds {meta['seeds']}, max {meta['max_pushes']} pushes, "
         f"budget {meta['budget']} model rollouts per decision "
         f"(K={meta['num_samples']} x {meta['iterations']} iterations), success = final "
         f"Chamfer distance <= {th:.0f} mm, errors measured on the simulator's true vertices.",
@@ -221,12 +223,15 @@ def run_bench(
     observations of one seed and planner side by side), write results and plots; a
     progress bar with ETA (``progress``) or one ``log`` line per episode. Returns
     ``{observe: {planner: stats}}`` plus ``gap`` (perception - oracle) when both ran.
-    perception: a PerceptionConfig (default settings when None)."""
+    checkpoint: the dynamics model ("" = the task's shipped model, gs_evaluation.plan_tasks);
+    perception: a PerceptionConfig (default settings when None) that the task's own
+    perception settings (tracker, resolution) override."""
     bad = [o for o in observe if o not in OBSERVATIONS] or (not observe and ["(none)"])
     if bad:
         raise ValueError(f"observe {bad} not in {list(OBSERVATIONS)}")
+    spec = get_task(task)
     out.mkdir(parents=True, exist_ok=True)
-    model = PushModel(checkpoint, device)
+    model = PushModel(checkpoint or spec.model, device)
     objs = {p: make_planner(p, model, cost, mppi) for p in planners}
     meta = {
         "task": task,
@@ -248,9 +253,10 @@ def run_bench(
         "device": str(model.device),
         "machine": f"{platform.machine()} {platform.system()}",
     }
+    meta["object"] = spec.object
+    meta["task_summary"] = spec.summary
     if "perception" in observe:
-        perception = perception or PerceptionConfig()
-        perception.validate()
+        perception = task_perception(spec, perception)
         meta["perception"] = dataclasses.asdict(perception)
         meta["perception_description"] = perception.describe()
     from tqdm import tqdm
