@@ -136,7 +136,8 @@ def summary_markdown(summary: dict, meta: dict) -> str:
     th = meta["threshold"] * 1000
     lines = [
         f"Task `{meta['task']}` ({meta.get('task_summary', '')}; model "
-        f"`{meta.get('checkpoint', '')}`), seeds {meta['seeds']}, max {meta['max_pushes']} pushes, "
+        f"`{Path(meta.get('checkpoint', '')).name}`), seeds {meta['seeds']}, "
+        f"max {meta['max_pushes']} pushes, "
         f"budget {meta['budget']} model rollouts per decision "
         f"(K={meta['num_samples']} x {meta['iterations']} iterations), success = final "
         f"Chamfer distance <= {th:.0f} mm, errors measured on the simulator's true vertices.",
@@ -296,15 +297,22 @@ def run_bench(
         out, meta, results, planners, threshold, episode.max_pushes, time.monotonic() - t0
     )
     title = f"{task}, {len(seeds)} seeds, {mppi.budget} rollouts/decision"
+    _plots(out, results, planners, observe, episode.max_pushes, threshold, title)
+    return summary
+
+
+def _plots(out, results, planners, observe, max_pushes, threshold, title) -> None:
+    """Fig. 5 of one task: error vs pushes (median, 25-75 %), success rate vs threshold."""
     both = len(observe) > 1
     curves = {
         (f"{p} ({o})" if both else p): [r for r in results if r.planner == p and r.observe == o]
         for o in observe
         for p in planners
     }
+    curves = {k: rs for k, rs in curves.items() if rs}
     plot_error_vs_pushes(
         {k: [r.errors for r in rs] for k, rs in curves.items()},
-        episode.max_pushes,
+        max_pushes,
         out / "error_vs_pushes.png",
         title,
     )
@@ -314,6 +322,64 @@ def run_bench(
         title,
         threshold,
     )
+
+
+#: settings that must agree between runs merged into one summary
+MERGE_KEYS = (
+    "task", "max_pushes", "threshold", "budget", "num_samples", "iterations", "checkpoint",
+)  # fmt: skip
+
+
+def load_results(run_dir: Path) -> tuple[dict, list[EpisodeResult]]:
+    """(meta, episodes) of a ``results.json`` written by :func:`run_bench` (the episodes
+    without their target and final points, which the file does not keep)."""
+    doc = json.loads((Path(run_dir) / "results.json").read_text())
+    names = {f.name for f in dataclasses.fields(EpisodeResult)} - {"target", "final_points"}
+    empty = np.zeros((0, 3))
+    eps = [
+        EpisodeResult(**{k: v for k, v in e.items() if k in names}, target=empty,
+                      final_points=empty)
+        for e in doc["episodes"]
+    ]  # fmt: skip
+    return doc["meta"], eps
+
+
+def merge_runs(run_dirs: list[Path], out: Path) -> dict:
+    """One summary, ``results.json`` and Fig. 5 plots of several runs of the same task and
+    settings (e.g. seeds or planners run as parallel processes); ValueError naming the
+    setting that differs or an episode present twice."""
+    metas, results = [], []
+    for d in run_dirs:
+        meta, eps = load_results(d)
+        metas.append(meta)
+        results += eps
+    for key in MERGE_KEYS:
+        values = {json.dumps(m.get(key)) for m in metas}
+        if len(values) > 1:
+            raise ValueError(f"runs differ in {key}: {sorted(values)}")
+    seen = set()
+    for r in results:
+        k = (r.seed, r.planner, r.observe)
+        if k in seen:
+            raise ValueError(f"episode seed {r.seed} {r.planner} {r.observe} is in two runs")
+        seen.add(k)
+    seeds = sorted({r.seed for r in results})
+    planners = list(dict.fromkeys(p for m in metas for p in m["planners"]))
+    observe = list(dict.fromkeys(o for m in metas for o in m["observe"]))
+    meta = {
+        **metas[0],
+        "seeds": ",".join(map(str, seeds)),
+        "planners": planners,
+        "observe": observe,
+        "merged_from": [str(d) for d in run_dirs],
+    }
+    for key in ("perception_frames", "perception_seconds_per_frame", "elapsed_s"):
+        meta.pop(key, None)
+    out.mkdir(parents=True, exist_ok=True)
+    elapsed = sum(m.get("elapsed_s", 0.0) for m in metas)
+    summary = _write(out, meta, results, planners, meta["threshold"], meta["max_pushes"], elapsed)
+    title = f"{meta['task']}, {len(seeds)} seeds, {meta['budget']} rollouts/decision"
+    _plots(out, results, planners, observe, meta["max_pushes"], meta["threshold"], title)
     return summary
 
 

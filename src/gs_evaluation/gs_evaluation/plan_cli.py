@@ -4,6 +4,7 @@ gs-plan bench --task rope_straighten --seeds 1000-1019      # Fig. 5, three plan
 gs-plan bench --task toy_relocate --seeds 1000-1007 --out out/plan_toy   # the toy's model
 gs-plan bench --observe perception oracle --planners mppi --seeds 1000-1002   # the gap
 gs-plan episode --seed 1000 --planner mppi --out out/plan_episode   # one episode + images
+gs-plan merge out/run_a out/run_b --out out/run_ab   # one summary of runs made in parallel
 
 --observe oracle (the default): the planner observes the simulator's ground truth.
 --observe perception: it observes what the cameras see (segmentation + tracking of every
@@ -181,6 +182,22 @@ def _bench(args) -> int:
     return 0
 
 
+def _merge(args) -> int:
+    from gs_evaluation.plan_bench import merge_runs, summary_markdown
+
+    out = Path(args.out)
+    try:
+        summary = merge_runs([Path(d) for d in args.runs], out)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"gs-plan merge: {exc}", file=sys.stderr)
+        return 2
+    import json
+
+    print(summary_markdown(summary, json.loads((out / "results.json").read_text())["meta"]))
+    print(f"wrote {out}/results.json, summary.md, error_vs_pushes.png, success_vs_threshold.png")
+    return 0
+
+
 def _episode(args) -> int:
     import torch
 
@@ -249,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(cameras -> segmentation -> tracking), or both side by side on the same seeds",
     )
     b.set_defaults(func=_bench)
+    m = sub.add_parser(
+        "merge", help="one summary and Fig. 5 of several bench runs (same task and settings)"
+    )
+    m.add_argument("runs", nargs="+", help="--out folders of gs-plan bench runs")
+    m.add_argument("--out", required=True)
+    m.set_defaults(func=_merge)
     e = sub.add_parser("episode", help="one headless MPC episode with the simulator")
     _common(e)
     e.add_argument("--seed", type=int, default=1000)

@@ -122,3 +122,46 @@ def test_toy_episode_smoke():
     assert len(r.errors) == 2 and len(r.pushes) == 1 and r.rollouts == [8]
     assert r.final_points.shape == r.target.shape == (99, 3)  # the toy's vertices
     assert r.errors[0] > 0.05  # a 5-10 cm, 20-45 deg relocation
+
+
+def _run(tmp_path, name, planner, seeds, finals, max_pushes=2):
+    """A results.json as run_bench writes it, of made-up episodes (no simulation)."""
+    from gs_evaluation.plan_bench import _write
+    from gs_evaluation.plan_episode import EpisodeResult
+
+    eps = [
+        EpisodeResult(
+            planner, s, [0.07, 0.04, f], [0.07, 0.04, f], [[0, 0, 0, 0.05]] * 2, [1.0, 1.0],
+            [0.03, 0.02], [256, 256], 0, f <= 0.015, np.zeros((1, 3)), np.zeros((1, 3)),
+            task="toy_relocate", target_params={"dx": 0.05, "dy": 0.0, "yaw": 0.4},
+        )
+        for s, f in zip(seeds, finals)
+    ]  # fmt: skip
+    meta = {
+        "task": "toy_relocate", "seeds": "x", "planners": [planner], "observe": ["oracle"],
+        "max_pushes": max_pushes, "threshold": 0.015, "budget": 256, "num_samples": 64,
+        "iterations": 4, "checkpoint": "toy",
+    }  # fmt: skip
+    out = tmp_path / name
+    out.mkdir()
+    _write(out, meta, eps, [planner], 0.015, max_pushes, 1.0)
+    return out
+
+
+def test_merge_runs_made_in_parallel(tmp_path):
+    from gs_evaluation.plan_bench import merge_runs
+
+    a = _run(tmp_path, "a", "mppi", [1000, 1001], [0.009, 0.030])
+    b = _run(tmp_path, "b", "shooting", [1000, 1001], [0.012, 0.020])
+    summary = merge_runs([a, b], tmp_path / "ab")
+    m, s = summary["oracle"]["mppi"], summary["oracle"]["shooting"]
+    assert m["episodes"] == s["episodes"] == 2
+    assert m["success_rate_10mm"] == 0.5 and s["success_rate_10mm"] == 0.0
+    assert s["success_rate_15mm"] == 0.5 and m["vs_shooting"]["better"] == 1
+    for f in ("results.json", "summary.md", "error_vs_pushes.png", "success_vs_threshold.png"):
+        assert (tmp_path / "ab" / f).stat().st_size > 0
+    with pytest.raises(ValueError, match="two runs"):
+        merge_runs([a, a], tmp_path / "aa")
+    c = _run(tmp_path, "c", "shooting", [1002], [0.01], max_pushes=4)
+    with pytest.raises(ValueError, match="max_pushes"):
+        merge_runs([a, c], tmp_path / "ac")
