@@ -81,6 +81,7 @@ def summarize(
             "final_error_mean_mm": float(final.mean() * 1000),
             "error_median_mm_per_push": [float(v) for v in np.median(err, 0) * 1000],
             "pushes_mean": float(np.mean([len(r.pushes) for r in rs])),
+            **_pose_stats(rs),
             "rejected_pushes": int(sum(r.rejected for r in rs)),
             "rollouts_per_decision": int(np.median(np.concatenate([r.rollouts for r in rs])))
             if any(r.rollouts for r in rs)
@@ -104,6 +105,17 @@ def summarize(
                 "ties": int((np.abs(d) <= 0.5).sum()),
             }
     return out
+
+
+def _pose_stats(rs: list[EpisodeResult]) -> dict:
+    """Relocation tasks: medians of the final centroid offset [mm] and |yaw error| [deg]."""
+    final = [r.pose_errors[-1] for r in rs if r.pose_errors]
+    if not final:
+        return {}
+    return {
+        "final_offset_median_mm": float(np.median([f[0] for f in final]) * 1000),
+        "final_yaw_error_median_deg": float(np.degrees(np.median([abs(f[1]) for f in final]))),
+    }
 
 
 def observation_gap(by_obs: dict) -> dict:
@@ -169,6 +181,13 @@ def summary_markdown(summary: dict, meta: dict) -> str:
                 f"{s['latency_max_s']:.2f} | {s['rollouts_per_decision']} |"
             )
         lines.append("")
+        for p, s in per_planner.items():
+            if "final_offset_median_mm" in s:
+                lines.append(
+                    f"- {LABELS.get(p, p)} final pose (median): centroid "
+                    f"{s['final_offset_median_mm']:.1f} mm, yaw "
+                    f"{s['final_yaw_error_median_deg']:.1f} deg from the target."
+                )
         for p, s in per_planner.items():
             if "vs_shooting" in s:
                 v = s["vs_shooting"]

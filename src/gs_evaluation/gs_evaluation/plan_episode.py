@@ -17,7 +17,13 @@ import numpy as np
 
 from gs_common.pointsets import chamfer_distance
 from gs_common.push import push_end
-from gs_evaluation.plan_tasks import TASKS, get_task, rope_straighten_target  # noqa: F401
+from gs_evaluation.plan_tasks import (  # noqa: F401
+    TASKS,
+    RelocationSampler,
+    get_task,
+    pose_error,
+    rope_straighten_target,
+)
 from gs_mppi_planner.mpc import (
     Environment,
     Goal,
@@ -53,7 +59,9 @@ class EpisodeResult:
     observe: "oracle" or "perception"; errors are always measured on the simulator's true
     vertices; perceived: the same task error measured on the state the planner observed
     (= errors for the oracle); perception: frames perceived, seconds per stage; task: its
-    name; target_params: the sampled target's parameters (e.g. dx, dy [m], yaw [rad])."""
+    name; target_params: the sampled target's parameters (e.g. dx, dy [m], yaw [rad]);
+    pose_errors: relocation tasks only, [centroid offset [m], yaw error [rad]] of the true
+    vertices from the target at the start and at the end (:func:`pose_error`)."""
 
     planner: str
     seed: int
@@ -72,6 +80,7 @@ class EpisodeResult:
     perception: dict = dataclasses.field(default_factory=dict)
     task: str = "rope_straighten"
     target_params: dict = dataclasses.field(default_factory=dict)
+    pose_errors: list[list[float]] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -186,6 +195,8 @@ def run_episode(
     # the task's target at the vertices' count: the cost needs no resampling, the metric is
     # exact. It defines the task (the goal a user gives), identical for both observations.
     target, target_params = spec.sample_target(pts, box, seed)
+    relocation = isinstance(spec.target, RelocationSampler)
+    poses = [list(pose_error(pts, target))] if relocation else []
     del pts  # nothing below observes the true state, except the environment's oracle
     goal = Goal(target_points=target, max_pushes=cfg.max_pushes, tolerance=cfg.tolerance)
     limits = GoalLimits(workspace=box, max_pushes_limit=max(cfg.max_pushes, 1))
@@ -240,4 +251,5 @@ def run_episode(
         perception=stats,
         task=task,
         target_params=target_params,
+        pose_errors=poses + [list(pose_error(wc.object_points(), target))] if relocation else [],
     )

@@ -87,6 +87,20 @@ class RelocationSampler:
         )
 
 
+def pose_error(points: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """(centroid offset [m], yaw error [rad] in (-pi, pi]) of the object's vertices (V, 3)
+    from a relocation target (V, 3) with the same vertices in the same order: the rigid
+    motion in the table plane that best maps the centred xy of one onto the other
+    (least squares). Says whether a relocation is off in position or in orientation."""
+    p, t = np.asarray(points, np.float64), np.asarray(target, np.float64)
+    if p.shape != t.shape:
+        raise ValueError(f"points {p.shape} and target {t.shape} do not correspond")
+    cp, ct = p[:, :2].mean(0), t[:, :2].mean(0)
+    a, b = p[:, :2] - cp, t[:, :2] - ct
+    yaw = math.atan2(float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()), float((a * b).sum()))
+    return float(np.linalg.norm(ct - cp)), yaw
+
+
 #: perception settings of the default tracker at the offline pipeline's resolution (0.3 x
 #: the cameras: the shipped cloth and toy models were trained on particles tracked so, and
 #: the tracker's held-out toy / cloth figures are at it; gs_tracking README)

@@ -8,7 +8,7 @@ import pytest
 
 from gs_evaluation.perception_env import PerceptionConfig, task_perception
 from gs_evaluation.plan_cli import _configs, _perception, build_parser
-from gs_evaluation.plan_tasks import TASK_TABLE, TASKS, RelocationSampler, get_task
+from gs_evaluation.plan_tasks import TASK_TABLE, TASKS, RelocationSampler, get_task, pose_error
 from gs_mppi_planner.settings import SETTINGS
 from gs_mppi_planner.targets import preset_target
 
@@ -85,6 +85,16 @@ def test_relocation_targets_are_seeded_reachable_rigid_moves(name):
         assert task.sample_target(edge, WS, seed)[1]["dx"] < 0.04
 
 
+def test_pose_error_of_a_relocation():
+    pts = _block()
+    t = preset_target("relocate", pts, 0.03, -0.04, -0.5)
+    off, yaw = pose_error(pts, t)
+    assert off == pytest.approx(0.05, abs=1e-6) and yaw == pytest.approx(-0.5, abs=1e-5)
+    assert pose_error(t, t) == pytest.approx((0.0, 0.0), abs=1e-6)
+    with pytest.raises(ValueError, match="correspond"):
+        pose_error(pts[:-1], t)
+
+
 def test_relocation_that_cannot_fit_names_the_object():
     sampler = RelocationSampler(distance=(0.05, 0.1), angle=(0.3, 0.6), tries=20)
     with pytest.raises(ValueError, match="no relocation target"):
@@ -122,6 +132,10 @@ def test_toy_episode_smoke():
     assert len(r.errors) == 2 and len(r.pushes) == 1 and r.rollouts == [8]
     assert r.final_points.shape == r.target.shape == (99, 3)  # the toy's vertices
     assert r.errors[0] > 0.05  # a 5-10 cm, 20-45 deg relocation
+    (off0, yaw0), _final = r.pose_errors
+    p = r.target_params
+    assert off0 == pytest.approx(math.hypot(p["dx"], p["dy"]), abs=1e-4)
+    assert yaw0 == pytest.approx(p["yaw"], abs=1e-3)
 
 
 def _run(tmp_path, name, planner, seeds, finals, max_pushes=2):
