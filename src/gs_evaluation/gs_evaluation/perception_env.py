@@ -46,10 +46,11 @@ class PerceptionConfig:
     robot_masks: ``robot_model`` (self-model, the stack's default) or ``sim`` (the
     simulator's rendered robot mask: an oracle of the robot, never of the object);
     iterations / first_frame_iterations: tracker budget (the tracking node's defaults);
-    adaptive / max_iterations / velocity_gate: the tracker's rope settings
+    adaptive / max_iterations / velocity_gate: by default the tracker's rope settings
     (gs_tracking.tracker.ROPE_SETTINGS: fewer iterations on static frames, up to
-    max_iterations on fast motion, no velocity extrapolation on static frames; the tasks
-    here are rope tasks);
+    max_iterations on fast motion, no velocity extrapolation on static frames); each task
+    sets its own (gs_evaluation.plan_tasks, :func:`task_perception`: the default tracker
+    for cloth and the toy);
     scale: tracking resolution / camera resolution; voxel_size [m]: first-frame fusion;
     particles / particle_spacing [m]: control particles tracked and handed to the planner;
     init_frames: frames tracked before the first decision (the first one initializes);
@@ -107,13 +108,24 @@ class PerceptionConfig:
             if self.robot_masks == "robot_model"
             else "the SIMULATOR's robot mask (oracle of the robot, not of the object)"
         )
+        tracker = "rope settings" if self.adaptive else "default tracker"
         return (
             f"perception: {self.image_width}x{self.image_height} cameras"
             f"{' with depth noise' if self.depth_noise else ''}, geometric segmentation, "
-            f"robot masks from {robot}, tracking (TrackingSession, {self.iterations} "
-            f"iterations, scale {self.scale}) of every frame, {self.particles} tracked "
-            "particles as the observed state; ground truth only scores"
+            f"robot masks from {robot}, tracking (TrackingSession, {tracker}, "
+            f"{self.iterations} iterations, scale {self.scale}, voxel {self.voxel_size} m) of "
+            f"every frame, {self.particles} tracked particles as the observed state; ground "
+            "truth only scores"
         )
+
+
+def task_perception(task, base: PerceptionConfig | None = None) -> PerceptionConfig:
+    """``base`` (default settings when None: the command line's cameras, robot masks and
+    tracker budget) with the task's own perception settings (``task.perception``, e.g. the
+    tracker settings and resolution of its object), validated."""
+    cfg = dataclasses.replace(base or PerceptionConfig(), **task.perception)
+    cfg.validate()
+    return cfg
 
 
 class CameraPerception:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gs_evaluation.perception_env import OBSERVATIONS, PerceptionConfig
+from gs_evaluation.perception_env import OBSERVATIONS, task_perception
 from gs_evaluation.plan_episode import EpisodeConfig, EpisodeResult, run_episode
+from gs_evaluation.plan_tasks import get_task
 from gs_mppi_planner.costs import CostConfig
 from gs_mppi_planner.mppi import MPPIConfig, make_planner
 from gs_mppi_planner.plots import (
@@ -80,6 +81,7 @@ def summarize(
             "final_error_mean_mm": float(final.mean() * 1000),
             "error_median_mm_per_push": [float(v) for v in np.median(err, 0) * 1000],
             "pushes_mean": float(np.mean([len(r.pushes) for r in rs])),
+            **_pose_stats(rs),
             "rejected_pushes": int(sum(r.rejected for r in rs)),
             "rollouts_per_decision": int(np.median(np.concatenate([r.rollouts for r in rs])))
             if any(r.rollouts for r in rs)
@@ -103,6 +105,17 @@ def summarize(
                 "ties": int((np.abs(d) <= 0.5).sum()),
             }
     return out
+
+
+def _pose_stats(rs: list[EpisodeResult]) -> dict:
+    """Relocation tasks: medians of the final centroid offset [mm] and |yaw error| [deg]."""
+    final = [r.pose_errors[-1] for r in rs if r.pose_errors]
+    if not final:
+        return {}
+    return {
+        "final_offset_median_mm": float(np.median([f[0] for f in final]) * 1000),
+        "final_yaw_error_median_deg": float(np.degrees(np.median([abs(f[1]) for f in final]))),
+    }
 
 
 def observation_gap(by_obs: dict) -> dict:
@@ -134,7 +147,9 @@ def summary_markdown(summary: dict, meta: dict) -> str:
     """Markdown of ``{observe: {planner: stats}}`` (and its ``gap``)."""
     th = meta["threshold"] * 1000
     lines = [
-        f"Task `{meta['task']}`, seeds {meta['seeds']}, max {meta['max_pushes']} pushes, "
+        f"Task `{meta['task']}` ({meta.get('task_summary', '')}; model "
+        f"`{Path(meta.get('checkpoint', '')).name}`), seeds {meta['seeds']}, "
+        f"max {meta['max_pushes']} pushes, "
         f"budget {meta['budget']} model rollouts per decision "
         f"(K={meta['num_samples']} x {meta['iterations']} iterations), success = final "
         f"Chamfer distance <= {th:.0f} mm, errors measured on the simulator's true vertices.",
@@ -166,6 +181,13 @@ def summary_markdown(summary: dict, meta: dict) -> str:
                 f"{s['latency_max_s']:.2f} | {s['rollouts_per_decision']} |"
             )
         lines.append("")
+        for p, s in per_planner.items():
+            if "final_offset_median_mm" in s:
+                lines.append(
+                    f"- {LABELS.get(p, p)} final pose (median): centroid "
+                    f"{s['final_offset_median_mm']:.1f} mm, yaw "
+                    f"{s['final_yaw_error_median_deg']:.1f} deg from the target."
+                )
         for p, s in per_planner.items():
             if "vs_shooting" in s:
                 v = s["vs_shooting"]
@@ -221,12 +243,15 @@ def run_bench(
     observations of one seed and planner side by side), write results and plots; a
     progress bar with ETA (``progress``) or one ``log`` line per episode. Returns
     ``{observe: {planner: stats}}`` plus ``gap`` (perception - oracle) when both ran.
-    perception: a PerceptionConfig (default settings when None)."""
+    checkpoint: the dynamics model ("" = the task's shipped model, gs_evaluation.plan_tasks);
+    perception: a PerceptionConfig (default settings when None) that the task's own
+    perception settings (tracker, resolution) override."""
     bad = [o for o in observe if o not in OBSERVATIONS] or (not observe and ["(none)"])
     if bad:
         raise ValueError(f"observe {bad} not in {list(OBSERVATIONS)}")
+    spec = get_task(task)
     out.mkdir(parents=True, exist_ok=True)
-    model = PushModel(checkpoint, device)
+    model = PushModel(checkpoint or spec.model, device)
     objs = {p: make_planner(p, model, cost, mppi) for p in planners}
     meta = {
         "task": task,
@@ -248,9 +273,10 @@ def run_bench(
         "device": str(model.device),
         "machine": f"{platform.machine()} {platform.system()}",
     }
+    meta["object"] = spec.object
+    meta["task_summary"] = spec.summary
     if "perception" in observe:
-        perception = perception or PerceptionConfig()
-        perception.validate()
+        perception = task_perception(spec, perception)
         meta["perception"] = dataclasses.asdict(perception)
         meta["perception_description"] = perception.describe()
     from tqdm import tqdm
@@ -290,15 +316,22 @@ def run_bench(
         out, meta, results, planners, threshold, episode.max_pushes, time.monotonic() - t0
     )
     title = f"{task}, {len(seeds)} seeds, {mppi.budget} rollouts/decision"
+    _plots(out, results, planners, observe, episode.max_pushes, threshold, title)
+    return summary
+
+
+def _plots(out, results, planners, observe, max_pushes, threshold, title) -> None:
+    """Fig. 5 of one task: error vs pushes (median, 25-75 %), success rate vs threshold."""
     both = len(observe) > 1
     curves = {
         (f"{p} ({o})" if both else p): [r for r in results if r.planner == p and r.observe == o]
         for o in observe
         for p in planners
     }
+    curves = {k: rs for k, rs in curves.items() if rs}
     plot_error_vs_pushes(
         {k: [r.errors for r in rs] for k, rs in curves.items()},
-        episode.max_pushes,
+        max_pushes,
         out / "error_vs_pushes.png",
         title,
     )
@@ -308,6 +341,64 @@ def run_bench(
         title,
         threshold,
     )
+
+
+#: settings that must agree between runs merged into one summary
+MERGE_KEYS = (
+    "task", "max_pushes", "threshold", "budget", "num_samples", "iterations", "checkpoint",
+)  # fmt: skip
+
+
+def load_results(run_dir: Path) -> tuple[dict, list[EpisodeResult]]:
+    """(meta, episodes) of a ``results.json`` written by :func:`run_bench` (the episodes
+    without their target and final points, which the file does not keep)."""
+    doc = json.loads((Path(run_dir) / "results.json").read_text())
+    names = {f.name for f in dataclasses.fields(EpisodeResult)} - {"target", "final_points"}
+    empty = np.zeros((0, 3))
+    eps = [
+        EpisodeResult(**{k: v for k, v in e.items() if k in names}, target=empty,
+                      final_points=empty)
+        for e in doc["episodes"]
+    ]  # fmt: skip
+    return doc["meta"], eps
+
+
+def merge_runs(run_dirs: list[Path], out: Path) -> dict:
+    """One summary, ``results.json`` and Fig. 5 plots of several runs of the same task and
+    settings (e.g. seeds or planners run as parallel processes); ValueError naming the
+    setting that differs or an episode present twice."""
+    metas, results = [], []
+    for d in run_dirs:
+        meta, eps = load_results(d)
+        metas.append(meta)
+        results += eps
+    for key in MERGE_KEYS:
+        values = {json.dumps(m.get(key)) for m in metas}
+        if len(values) > 1:
+            raise ValueError(f"runs differ in {key}: {sorted(values)}")
+    seen = set()
+    for r in results:
+        k = (r.seed, r.planner, r.observe)
+        if k in seen:
+            raise ValueError(f"episode seed {r.seed} {r.planner} {r.observe} is in two runs")
+        seen.add(k)
+    seeds = sorted({r.seed for r in results})
+    planners = list(dict.fromkeys(p for m in metas for p in m["planners"]))
+    observe = list(dict.fromkeys(o for m in metas for o in m["observe"]))
+    meta = {
+        **metas[0],
+        "seeds": ",".join(map(str, seeds)),
+        "planners": planners,
+        "observe": observe,
+        "merged_from": [str(d) for d in run_dirs],
+    }
+    for key in ("perception_frames", "perception_seconds_per_frame", "elapsed_s"):
+        meta.pop(key, None)
+    out.mkdir(parents=True, exist_ok=True)
+    elapsed = sum(m.get("elapsed_s", 0.0) for m in metas)
+    summary = _write(out, meta, results, planners, meta["threshold"], meta["max_pushes"], elapsed)
+    title = f"{meta['task']}, {len(seeds)} seeds, {meta['budget']} rollouts/decision"
+    _plots(out, results, planners, observe, meta["max_pushes"], meta["threshold"], title)
     return summary
 
 

@@ -1,8 +1,10 @@
 """``gs-plan`` command line.
 
 gs-plan bench --task rope_straighten --seeds 1000-1019      # Fig. 5, three planners
+gs-plan bench --task toy_relocate --seeds 1000-1007 --out out/plan_toy   # the toy's model
 gs-plan bench --observe perception oracle --planners mppi --seeds 1000-1002   # the gap
 gs-plan episode --seed 1000 --planner mppi --out out/plan_episode   # one episode + images
+gs-plan merge out/run_a out/run_b --out out/run_ab   # one summary of runs made in parallel
 
 --observe oracle (the default): the planner observes the simulator's ground truth.
 --observe perception: it observes what the cameras see (segmentation + tracking of every
@@ -17,8 +19,14 @@ import time
 from pathlib import Path
 
 from gs_common.settings import add_cli_option, resolve
-from gs_evaluation.perception_env import OBSERVATIONS, ROBOT_MASK_SOURCES, PerceptionConfig
-from gs_evaluation.plan_episode import TASKS, EpisodeConfig
+from gs_evaluation.perception_env import (
+    OBSERVATIONS,
+    ROBOT_MASK_SOURCES,
+    PerceptionConfig,
+    task_perception,
+)
+from gs_evaluation.plan_episode import EpisodeConfig
+from gs_evaluation.plan_tasks import TASK_TABLE, TASKS, get_task
 from gs_mppi_planner.costs import CostConfig
 from gs_mppi_planner.mppi import PLANNERS, MPPIConfig
 from gs_mppi_planner.settings import SETTINGS, configs
@@ -37,9 +45,25 @@ OPTIONS = {
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--task", default="rope_straighten", choices=TASKS)
+    p.add_argument(
+        "--task",
+        default="rope_straighten",
+        choices=TASKS,
+        help="; ".join(f"{t.name}: {t.summary} (model {t.model})" for t in TASK_TABLE.values()),
+    )
     for flag, name in OPTIONS.items():
         add_cli_option(p, SETTINGS, name, flag)
+    # the task's own tolerance and shipped model unless given (gs_evaluation.plan_tasks)
+    p.set_defaults(default_tolerance=None, checkpoint="")
+    for action in p._actions:
+        if action.dest == "default_tolerance":
+            action.help = "success threshold and MPC stop [m] (default: the task's, 0.015)"
+        elif action.dest == "checkpoint":
+            action.help = (
+                "dynamics checkpoint stem or shipped model name (default: the task's model: "
+                + ", ".join(f"{t.name} -> {t.model}" for t in TASK_TABLE.values())
+                + ")"
+            )
     # one thread by default: decision latencies comparable between runs and machines
     add_cli_option(p, SETTINGS, "torch_threads", "--threads", default=1)
     p.add_argument("--out", default="out/plan_bench")
@@ -64,8 +88,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
-    """Episode, MPPI and cost configs: the planner's settings table with the options."""
-    s = resolve(SETTINGS, {name: getattr(args, name) for name in OPTIONS.values()})
+    """Episode, MPPI and cost configs: the planner's settings table with the task's planner
+    settings and the options."""
+    task = get_task(args.task)
+    given = {name: getattr(args, name) for name in OPTIONS.values()}
+    if given["default_tolerance"] is None:
+        given["default_tolerance"] = task.tolerance
+    s = resolve(SETTINGS, {**task.planner, **given})  # the task's settings, then the options
     cost, mppi, _ = configs(s)
     episode = EpisodeConfig(max_pushes=s["default_max_pushes"], tolerance=s["default_tolerance"])
     mppi.validate()
@@ -74,7 +103,8 @@ def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
 
 
 def _perception(args) -> PerceptionConfig:
-    """The perception settings of the options (ValueError naming a bad value)."""
+    """The perception settings of the options and the task (ValueError naming a bad
+    value)."""
     try:
         w, h = (int(v) for v in args.camera_size.lower().split("x"))
     except ValueError:
@@ -87,8 +117,7 @@ def _perception(args) -> PerceptionConfig:
         iterations=args.track_iterations,
         particles=args.track_particles,
     )
-    cfg.validate()
-    return cfg
+    return task_perception(get_task(args.task), cfg)  # the task's tracker and resolution
 
 
 def _announce(observe, perception: PerceptionConfig, cost: str) -> None:
@@ -119,6 +148,7 @@ def _bench(args) -> int:
         if bad or not planners:
             raise ValueError(f"planners {bad or planners} not in {list(PLANNERS)}")
         episode, mppi, cost = _configs(args)
+        args.default_tolerance = episode.tolerance
         observe = list(dict.fromkeys(args.observe))
         perception = _perception(args)
     except ValueError as exc:
@@ -152,6 +182,22 @@ def _bench(args) -> int:
     return 0
 
 
+def _merge(args) -> int:
+    from gs_evaluation.plan_bench import merge_runs, summary_markdown
+
+    out = Path(args.out)
+    try:
+        summary = merge_runs([Path(d) for d in args.runs], out)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"gs-plan merge: {exc}", file=sys.stderr)
+        return 2
+    import json
+
+    print(summary_markdown(summary, json.loads((out / "results.json").read_text())["meta"]))
+    print(f"wrote {out}/results.json, summary.md, error_vs_pushes.png, success_vs_threshold.png")
+    return 0
+
+
 def _episode(args) -> int:
     import torch
 
@@ -169,7 +215,7 @@ def _episode(args) -> int:
         print(f"gs-plan episode: {exc}", file=sys.stderr)
         return 2
     _announce([args.observe], perception, args.cost)
-    model = PushModel(args.checkpoint, args.device)
+    model = PushModel(args.checkpoint or get_task(args.task).model, args.device)
     planner = make_planner(args.planner, model, cost, mppi)
     r = run_episode(
         planner, args.seed, episode, args.task, log=print, observe=args.observe,
@@ -220,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(cameras -> segmentation -> tracking), or both side by side on the same seeds",
     )
     b.set_defaults(func=_bench)
+    m = sub.add_parser(
+        "merge", help="one summary and Fig. 5 of several bench runs (same task and settings)"
+    )
+    m.add_argument("runs", nargs="+", help="--out folders of gs-plan bench runs")
+    m.add_argument("--out", required=True)
+    m.set_defaults(func=_merge)
     e = sub.add_parser("episode", help="one headless MPC episode with the simulator")
     _common(e)
     e.add_argument("--seed", type=int, default=1000)

@@ -17,6 +17,13 @@ import numpy as np
 
 from gs_common.pointsets import chamfer_distance
 from gs_common.push import push_end
+from gs_evaluation.plan_tasks import (  # noqa: F401
+    TASKS,
+    RelocationSampler,
+    get_task,
+    pose_error,
+    rope_straighten_target,
+)
 from gs_mppi_planner.mpc import (
     Environment,
     Goal,
@@ -27,9 +34,6 @@ from gs_mppi_planner.mpc import (
     run_mpc,
 )
 from gs_mppi_planner.mppi import SamplingPlanner
-from gs_mppi_planner.targets import object_length, principal_yaw, straight_line
-
-TASKS = ("rope_straighten",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +58,10 @@ class EpisodeResult:
     rejected: pushes the simulator refused (counted as pushes, nothing moved);
     observe: "oracle" or "perception"; errors are always measured on the simulator's true
     vertices; perceived: the same task error measured on the state the planner observed
-    (= errors for the oracle); perception: frames perceived, seconds per stage."""
+    (= errors for the oracle); perception: frames perceived, seconds per stage; task: its
+    name; target_params: the sampled target's parameters (e.g. dx, dy [m], yaw [rad]);
+    pose_errors: relocation tasks only, [centroid offset [m], yaw error [rad]] of the true
+    vertices from the target at the start and at the end (:func:`pose_error`)."""
 
     planner: str
     seed: int
@@ -71,6 +78,9 @@ class EpisodeResult:
     observe: str = "oracle"
     perceived: list[float] = dataclasses.field(default_factory=list)
     perception: dict = dataclasses.field(default_factory=dict)
+    task: str = "rope_straighten"
+    target_params: dict = dataclasses.field(default_factory=dict)
+    pose_errors: list[list[float]] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -85,32 +95,14 @@ def task_error(points: np.ndarray, target_line: np.ndarray) -> float:
     return float(chamfer_distance(np.asarray(points, np.float64), target_line))
 
 
-def rope_straighten_target(
-    points: np.ndarray, workspace: tuple[float, float, float, float], n: int
-) -> np.ndarray:
-    """(n, 3) target of the rope-straightening task: a straight line as long as the rope
-    through the centre of the workspace, along the rope's principal axis (the task is to
-    straighten the rope and bring it to the middle of the table, not to turn it around)."""
-    p = np.asarray(points, np.float64)
-    x0, x1, y0, y1 = workspace
-    return straight_line(
-        0.5 * (x0 + x1),
-        0.5 * (y0 + y1),
-        principal_yaw(p),
-        object_length(p),
-        float(np.median(p[:, 2])),
-        n,
-    )
-
-
-def make_workcell(seed: int, fps: float = 15.0, settings: dict | None = None):
-    """The simulator core with the rope of config/sim.yaml (``settings`` override the
-    simulator's defaults, e.g. the camera resolution); nothing is rendered here."""
+def make_workcell(seed: int, fps: float = 15.0, settings: dict | None = None, obj: str = "rope"):
+    """The simulator core with the object ``obj`` of config/sim.yaml (``settings`` override
+    the simulator's defaults, e.g. the camera resolution); nothing is rendered here."""
     import gs_sim  # noqa: F401  (MUJOCO_GL)
     from gs_sim.settings import workcell_config
     from gs_sim.workcell import Workcell
 
-    cfg = workcell_config({"object": "rope", "fps": fps, **(settings or {})})
+    cfg = workcell_config({"object": obj, "fps": fps, **(settings or {})})
     return Workcell(cfg, seed=seed)
 
 
@@ -179,30 +171,32 @@ def run_episode(
     observe: str = "oracle",
     perception=None,
 ) -> EpisodeResult:
-    """One seeded episode of ``task`` with ``planner`` (reset and re-seeded with ``seed``).
+    """One seeded episode of ``task`` (gs_evaluation.plan_tasks; its object, target and
+    perception settings; the planner's model is the caller's) with ``planner`` (reset and
+    re-seeded with ``seed``).
 
     observe: ``oracle`` (the simulator's true vertices are the observed state) or
     ``perception`` (cameras -> segmentation -> tracking, :mod:`gs_evaluation.perception_env`,
     configured by ``perception``, a PerceptionConfig; default settings when None). The
     target is the task's (built once from the initial scene, identical for both
     observations); the error is always measured on the true vertices."""
-    if task not in TASKS:
-        raise ValueError(f"task {task!r} is not one of {list(TASKS)}")
+    spec = get_task(task)
     if observe not in ("oracle", "perception"):
         raise ValueError(f"observe {observe!r} is not one of ['oracle', 'perception']")
     pcfg = None
     if observe == "perception":
-        from gs_evaluation.perception_env import PerceptionConfig
+        from gs_evaluation.perception_env import task_perception
 
-        pcfg = perception or PerceptionConfig()
-        pcfg.validate()
-    wc = make_workcell(seed, settings=pcfg.sim_settings() if pcfg else None)
+        pcfg = task_perception(spec, perception)
+    wc = make_workcell(seed, settings=pcfg.sim_settings() if pcfg else None, obj=spec.object)
     ws = wc.config.workspace
     box = (ws.x_min, ws.x_max, ws.y_min, ws.y_max)
     pts = wc.object_points()
     # the task's target at the vertices' count: the cost needs no resampling, the metric is
     # exact. It defines the task (the goal a user gives), identical for both observations.
-    target = rope_straighten_target(pts, box, len(pts))
+    target, target_params = spec.sample_target(pts, box, seed)
+    relocation = isinstance(spec.target, RelocationSampler)
+    poses = [list(pose_error(pts, target))] if relocation else []
     del pts  # nothing below observes the true state, except the environment's oracle
     goal = Goal(target_points=target, max_pushes=cfg.max_pushes, tolerance=cfg.tolerance)
     limits = GoalLimits(workspace=box, max_pushes_limit=max(cfg.max_pushes, 1))
@@ -255,4 +249,7 @@ def run_episode(
         observe=observe,
         perceived=list(r.errors),
         perception=stats,
+        task=task,
+        target_params=target_params,
+        pose_errors=poses + [list(pose_error(wc.object_points(), target))] if relocation else [],
     )

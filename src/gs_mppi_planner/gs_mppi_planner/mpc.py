@@ -163,6 +163,15 @@ def check_goal(goal: Goal, limits: GoalLimits) -> tuple[int, float]:
                 f"preset_length = {goal.preset_length:g} m is longer than the workspace "
                 f"diagonal ({longest:.3f} m)"
             )
+        if (
+            goal.target_preset in ("translate", "relocate")
+            and math.hypot(goal.preset_x, goal.preset_y) > longest
+        ):
+            # every point moves by (x, y): farther than the diagonal, none stays reachable
+            raise _invalid(
+                f"target is unreachable: {goal.target_preset} by ({goal.preset_x:g}, "
+                f"{goal.preset_y:g}) m is farther than the workspace diagonal ({longest:.3f} m)"
+            )
         if abs(goal.preset_x) > 10 or abs(goal.preset_y) > 10:
             raise _invalid(
                 f"preset (x, y) = ({goal.preset_x:g}, {goal.preset_y:g}) m is unreachable"

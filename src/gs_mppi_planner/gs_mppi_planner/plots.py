@@ -89,9 +89,14 @@ def success_curve(final_errors: np.ndarray, thresholds: np.ndarray) -> np.ndarra
 
 
 def plot_success_vs_threshold(
-    per_planner: dict[str, np.ndarray], path: Path, title: str, threshold: float
+    per_planner: dict[str, np.ndarray],
+    path: Path,
+    title: str,
+    threshold: float,
+    marks: tuple[float, ...] = (0.010, 0.015),
 ) -> None:
-    """Success rate vs error threshold [mm]; the chosen threshold as a dashed line."""
+    """Success rate vs error threshold [mm]; the chosen threshold as a dashed line, the
+    reported thresholds ``marks`` [m] (10 and 15 mm) as dotted ones."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     th = np.linspace(0, 0.06, 121)
@@ -103,6 +108,9 @@ def plot_success_vs_threshold(
             label=LABELS.get(name, name),
         )
     ax.axvline(threshold * 1000, color="k", ls="--", lw=1, label=f"{threshold * 1000:.0f} mm")
+    for m in marks:
+        if abs(m - threshold) > 1e-9:
+            ax.axvline(m * 1000, color="0.5", ls=":", lw=1)
     ax.set_xlabel("error threshold [mm]")
     ax.set_ylabel("success rate")
     ax.set_ylim(-0.02, 1.02)

@@ -12,7 +12,7 @@ import numpy as np
 from gs_common.names import WORLD_FRAME
 from gs_common.pointsets import farthest_point_sampling, local_centroids, validated_points
 
-PRESETS = ("straight_line", "translate", "rotate")
+PRESETS = ("straight_line", "translate", "rotate", "relocate")
 LINE_POINTS = 64  # points of a straight-line target (resampled for the cost)
 
 
@@ -85,6 +85,13 @@ def rotate(points: np.ndarray, angle: float) -> np.ndarray:
     return ((p - c) @ r.T + c).astype(np.float32)
 
 
+def relocate(points: np.ndarray, dx: float, dy: float, angle: float) -> np.ndarray:
+    """Points moved to a new pose: rotated by ``angle`` [rad] about the vertical axis
+    through their centroid, then translated by (dx, dy) [m] (the centroid moves by exactly
+    (dx, dy); the shape is unchanged). Relocation tasks (toy, cloth) use it as the target."""
+    return translate(rotate(points, angle), dx, dy)
+
+
 def preset_target(
     name: str,
     current: np.ndarray,
@@ -100,7 +107,8 @@ def preset_target(
     ``length`` (<= 0: the object's current length, :func:`centreline_length`), at the
     object's median height;
     translate: the current points moved by (x, y); rotate: rotated by ``yaw`` about their
-    centroid.
+    centroid; relocate: rotated by ``yaw`` about their centroid, then moved by (x, y)
+    (:func:`relocate`).
     """
     for key, v in (
         ("preset_x", x),
@@ -120,6 +128,8 @@ def preset_target(
         return translate(cur, x, y)
     if name == "rotate":
         return rotate(cur, yaw)
+    if name == "relocate":
+        return relocate(cur, x, y, yaw)
     raise InvalidTargetError(f"target_preset = {name!r} is not one of {['', *PRESETS]}")
 
 

@@ -1,6 +1,7 @@
 """The MPC core (gs_mppi_planner.mpc) without ROS and without a model: a fake environment
 (a point set that each push translates) and a fake planner (pushes along +x)."""
 
+import dataclasses
 import threading
 import time
 
@@ -177,6 +178,9 @@ def test_failure_paths():
         (Goal(target_preset="straight_line", preset_x=1.0), "unreachable"),
         (Goal(target_preset="rotate", tolerance=float("inf")), "tolerance = inf"),
         (Goal(target_preset="rotate", max_pushes=101), "max_pushes = 101"),
+        (Goal(target_preset="relocate", preset_yaw=float("inf")), "preset_yaw = inf"),
+        (Goal(target_preset="relocate", preset_x=0.5, preset_y=0.6), "workspace diagonal"),
+        (Goal(target_preset="translate", preset_y=-0.9), "workspace diagonal"),
         (Goal(), "empty"),
         (Goal(target_points=ROPE, target_frame="camera"), "frame_id"),
         (Goal(target_points=ROPE + [1.0, 0, 0]), "unreachable"),
@@ -189,6 +193,20 @@ def test_invalid_goals_name_the_value(goal, text):
     assert exc.value.outcome == Outcome.INVALID_GOAL and text in exc.value.message
     r = run_mpc(FakeEnv(), FakePlanner(), goal)  # the loop checks too, before observing
     assert r.outcome == Outcome.INVALID_GOAL and text in r.message
+
+
+def test_relocate_goal_moves_the_observed_object():
+    goal = Goal(target_preset="relocate", preset_x=0.03, preset_y=0.01, preset_yaw=0.5)
+    assert check_goal(goal, GoalLimits())[0] == GoalLimits().default_max_pushes
+    env = FakeEnv()
+    r = run_mpc(env, FakePlanner(), dataclasses.replace(goal, execute=False))
+    assert r.outcome == Outcome.SUCCEEDED, r.message
+    t = env.targets[0].astype(np.float64)
+    np.testing.assert_allclose(t.mean(0) - ROPE.mean(0), [0.03, 0.01, 0.0], atol=1e-6)
+    # beyond the workspace (though within the diagonal): the built target is checked
+    far = Goal(target_preset="relocate", preset_x=0.3, preset_yaw=0.5)
+    r = run_mpc(FakeEnv(), FakePlanner(), far)
+    assert r.outcome == Outcome.INVALID_GOAL and "unreachable" in r.message
 
 
 def test_goal_defaults():

@@ -16,6 +16,7 @@ from gs_mppi_planner.targets import (
     object_length,
     preset_target,
     principal_yaw,
+    relocate,
     straight_line,
 )
 
@@ -66,6 +67,26 @@ def test_presets(curved_rope):
         preset_target("zigzag", curved_rope)
     with pytest.raises(InvalidTargetError, match="preset_yaw"):
         preset_target("rotate", curved_rope, yaw=float("inf"))
+
+
+def test_relocate_preset_rotates_about_the_centroid_then_moves_it(curved_rope):
+    p = curved_rope.astype(np.float64)
+    t = preset_target("relocate", p, 0.04, -0.03, math.pi / 2).astype(np.float64)
+    # the centroid moves by exactly (x, y); the shape is rigidly turned by yaw
+    assert np.allclose(t.mean(0) - p.mean(0), [0.04, -0.03, 0.0], atol=1e-6)
+    d0, d1 = p[:, :2] - p[:, :2].mean(0), t[:, :2] - t[:, :2].mean(0)
+    assert np.allclose(d1, np.stack([-d0[:, 1], d0[:, 0]], 1), atol=1e-6)  # +90 deg about z
+    assert np.allclose(t[:, 2], p[:, 2])
+    assert np.allclose(t, relocate(p, 0.04, -0.03, math.pi / 2))
+    assert np.allclose(
+        preset_target("relocate", p, 0.0, 0.0, 0.3), preset_target("rotate", p, yaw=0.3)
+    )
+    assert np.allclose(
+        preset_target("relocate", p, 0.02, 0.01), preset_target("translate", p, 0.02, 0.01)
+    )
+    for key, kw in (("preset_x", {"x": math.nan}), ("preset_yaw", {"yaw": math.inf})):
+        with pytest.raises(InvalidTargetError, match=key):
+            preset_target("relocate", p, **kw)
 
 
 def test_check_target_messages(curved_rope):
