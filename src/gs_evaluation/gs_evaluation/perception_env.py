@@ -34,6 +34,7 @@ from gs_mppi_planner.mpc import Outcome, Stop
 from gs_tracking.tracker import ROPE_SETTINGS
 
 ROBOT_MASK_SOURCES = ("robot_model", "sim")
+STATES = ("cloud", "tracking")  # the planner's observed state (its state_source)
 OBSERVATIONS = ("oracle", "perception")
 
 
@@ -80,8 +81,11 @@ class PerceptionConfig:
     settle_motion: float = 0.01
     settle_min_frames: int = 3
     device: str = "cpu"
+    state: str = "cloud"
 
     def validate(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"state = {self.state!r} is not one of {list(STATES)}")
         if self.robot_masks not in ROBOT_MASK_SOURCES:
             raise ValueError(
                 f"robot_masks = {self.robot_masks!r} is not one of {list(ROBOT_MASK_SOURCES)}"
@@ -109,13 +113,18 @@ class PerceptionConfig:
             else "the SIMULATOR's robot mask (oracle of the robot, not of the object)"
         )
         tracker = "rope settings" if self.adaptive else "default tracker"
+        state = (
+            "segmentation's fused object cloud (voxel "
+            f"{self.voxel_size} m) of the frames after a push as the observed state"
+            if self.state == "cloud"
+            else f"tracking (TrackingSession, {tracker}, {self.iterations} iterations, scale "
+            f"{self.scale}, voxel {self.voxel_size} m) of every frame, {self.particles} tracked "
+            "particles as the observed state"
+        )
         return (
             f"perception: {self.image_width}x{self.image_height} cameras"
             f"{' with depth noise' if self.depth_noise else ''}, geometric segmentation, "
-            f"robot masks from {robot}, tracking (TrackingSession, {tracker}, "
-            f"{self.iterations} iterations, scale {self.scale}, voxel {self.voxel_size} m) of "
-            f"every frame, {self.particles} tracked particles as the observed state; ground "
-            "truth only scores"
+            f"robot masks from {robot}, {state}; ground truth only scores"
         )
 
 
@@ -177,21 +186,26 @@ class CameraPerception:
             self.robot = RobotMaskRenderer(model, base_transform([bx, by, 0.0], 0.0))
             names = list(model.robot.joint_names)
             self.joint_index = [wc.joint_names.index(j) for j in names]
-        self.session = TrackingSession(
-            self.intrinsics,
-            self.poses,
-            TrackerConfig(
-                iterations=cfg.iterations,
-                first_frame_iterations=cfg.first_frame_iterations,
-                adaptive=cfg.adaptive,
-                max_iterations=max(cfg.max_iterations, cfg.iterations),
-                velocity_gate=cfg.velocity_gate,
-            ),
-            cfg.scale,
-            cfg.voxel_size,
-            cfg.particles,
-            cfg.particle_spacing,
-            cfg.device,
+        self.cloud = np.zeros((0, 3), np.float32)  # state "cloud": the last fused cloud
+        self.session = (
+            None
+            if cfg.state == "cloud"
+            else TrackingSession(
+                self.intrinsics,
+                self.poses,
+                TrackerConfig(
+                    iterations=cfg.iterations,
+                    first_frame_iterations=cfg.first_frame_iterations,
+                    adaptive=cfg.adaptive,
+                    max_iterations=max(cfg.max_iterations, cfg.iterations),
+                    velocity_gate=cfg.velocity_gate,
+                ),
+                cfg.scale,
+                cfg.voxel_size,
+                cfg.particles,
+                cfg.particle_spacing,
+                cfg.device,
+            )
         )
         self.frames = 0
         self.motion = float("nan")  # silhouette change of the last frame (tracker's motion)
@@ -227,8 +241,15 @@ class CameraPerception:
             RGBDView(f.rgb, d, k, p, r)
             for f, d, k, p, r in zip(frames, depth, self.intrinsics, self.poses, robot)
         ]
-        seg = self.segmenter.process(views, fuse=False)
+        seg = self.segmenter.process(views, fuse=self.session is None)
         t3 = time.perf_counter()
+        if self.session is None:  # the cloud is the state; nothing is tracked
+            self.cloud = np.asarray(seg.points, np.float32)
+            self.seconds["segment"] += t3 - t2
+            self.seconds["render"] += t1 - t0
+            self.seconds["robot_mask"] += t2 - t1
+            self.frames += 1
+            return
         stats = self.session.step(
             FrameImages([f.rgb for f in frames], depth, seg.masks, robot),
             None if not self.session.initialized else np.asarray(tip, np.float64),
@@ -240,7 +261,8 @@ class CameraPerception:
         self.frames += 1
 
     def particles(self) -> np.ndarray:
-        return self.session.particle_positions()
+        """The observed state (P, 3) [m]: the tracked particles, or the last fused cloud."""
+        return self.cloud if self.session is None else self.session.particle_positions()
 
 
 class PerceptionEnvironment(SimEnvironment):
@@ -274,12 +296,17 @@ class PerceptionEnvironment(SimEnvironment):
         self.wc.step_frame()
         self.perception.frame()
 
+    @property
+    def _cloud(self) -> bool:
+        return self.perception.cfg.state == "cloud"
+
     def _state(self) -> np.ndarray:
         pts = self.perception.particles()
         finite = np.isfinite(pts).all(1)
         if finite.sum() < 2:
             n = int(finite.sum())
-            raise Stop(Outcome.FAILED, f"tracking lost the object ({n} finite particles)")
+            what = "segmentation" if self._cloud else "tracking"
+            raise Stop(Outcome.FAILED, f"{what} lost the object ({n} finite points)")
         return pts[finite]
 
     def observe(self) -> np.ndarray:
@@ -295,7 +322,10 @@ class PerceptionEnvironment(SimEnvironment):
         return self._state()
 
     def _frame(self) -> None:
-        self._step()  # every frame of the push is perceived
+        if self._cloud:  # the cloud is read once the object is at rest
+            self.wc.step_frame()
+        else:
+            self._step()  # tracking: every frame of the push is perceived
 
     def _rejected(self) -> None:
         self._score()  # run_mpc re-plans on the same observation: score it again
@@ -305,6 +335,8 @@ class PerceptionEnvironment(SimEnvironment):
         settle_max_frames, at least settle_min_frames): the planner re-plans on the
         settled, tracked state."""
         pc = self.perception.cfg
+        if self._cloud:
+            return self._settled_cloud()
         prev = self.perception.particles()
         n, still = 0, 0
         for n in range(1, self.cfg.settle_max_frames + 1):
@@ -314,6 +346,26 @@ class PerceptionEnvironment(SimEnvironment):
             prev = cur
             still = still + 1 if self.perception.motion < pc.settle_motion else 0
             if n >= pc.settle_min_frames and (moved < pc.settle_threshold or still >= 2):
+                break
+        self.settle_frames.append(n)
+        self._score()
+        return self._state()
+
+    def _settled_cloud(self) -> np.ndarray:
+        """Frames until two consecutive segmented clouds are at rest, the planner node's rule
+        (gs_mppi_planner.mpc.at_rest with its settle_threshold; at least settle_min_frames,
+        at most settle_max_frames)."""
+        from gs_mppi_planner.mpc import at_rest
+        from gs_mppi_planner.settings import SETTINGS
+
+        threshold = next(s.default for s in SETTINGS if s.name == "settle_threshold")
+        prev = None
+        for n in range(1, self.cfg.settle_max_frames + 1):
+            self._step()
+            cur = self.perception.particles()
+            rest = prev is not None and at_rest(prev, cur, threshold)
+            prev = cur
+            if n >= self.perception.cfg.settle_min_frames and rest:
                 break
         self.settle_frames.append(n)
         self._score()

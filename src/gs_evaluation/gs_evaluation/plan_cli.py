@@ -22,6 +22,7 @@ from gs_common.settings import add_cli_option, resolve
 from gs_evaluation.perception_env import (
     OBSERVATIONS,
     ROBOT_MASK_SOURCES,
+    STATES,
     PerceptionConfig,
     task_perception,
 )
@@ -81,6 +82,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="320x240",
         help="camera resolution WxH [px] (config/sim.yaml: 320x240)",
     )
+    g.add_argument(
+        "--state",
+        default="cloud",
+        choices=STATES,
+        help="the planner's observed state: cloud (segmentation's fused object points, "
+        "perceived once the object is at rest: the stack's default state_source) or tracking "
+        "(the tracked particles: every frame is tracked)",
+    )
     g.add_argument("--track-iterations", type=int, default=10, help="tracker iterations per frame")
     g.add_argument(
         "--track-particles", type=int, default=150, help="tracked particles (observed state)"
@@ -96,7 +105,11 @@ def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
         given["default_tolerance"] = task.tolerance
     s = resolve(SETTINGS, {**task.planner, **given})  # the task's settings, then the options
     cost, mppi, _ = configs(s)
-    episode = EpisodeConfig(max_pushes=s["default_max_pushes"], tolerance=s["default_tolerance"])
+    episode = EpisodeConfig(
+        max_pushes=s["default_max_pushes"],
+        tolerance=s["default_tolerance"],
+        state_height=s["state_height"],
+    )
     mppi.validate()
     cost.validate()
     return episode, mppi, cost
@@ -116,6 +129,7 @@ def _perception(args) -> PerceptionConfig:
         robot_masks=args.robot_masks,
         iterations=args.track_iterations,
         particles=args.track_particles,
+        state=args.state,
     )
     return task_perception(get_task(args.task), cfg)  # the task's tracker and resolution
 

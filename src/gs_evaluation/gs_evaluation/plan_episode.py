@@ -31,6 +31,7 @@ from gs_mppi_planner.mpc import (
     MPCConfig,
     Outcome,
     PushRejected,
+    dense_chamfer,
     run_mpc,
 )
 from gs_mppi_planner.mppi import SamplingPlanner
@@ -41,13 +42,15 @@ class EpisodeConfig:
     """max_pushes: push budget; tolerance: stop when the error is below it [m];
     push_speed [m/s] (the data-collection speed); settle_threshold: the object is at rest
     when no vertex moves more than this per frame [m]; settle_max_frames: at most this many
-    frames of waiting after a push."""
+    frames of waiting after a push; state_height: the planner's (gs_mppi_planner.mpc.at_height:
+    the observation moved to the model's height [m]; < 0: as observed)."""
 
     max_pushes: int = 8
     tolerance: float = 0.015
     push_speed: float = 0.08
     settle_threshold: float = 2e-4
     settle_max_frames: int = 30
+    state_height: float = MPCConfig.state_height
 
 
 @dataclasses.dataclass
@@ -200,7 +203,9 @@ def run_episode(
     del pts  # nothing below observes the true state, except the environment's oracle
     goal = Goal(target_points=target, max_pushes=cfg.max_pushes, tolerance=cfg.tolerance)
     limits = GoalLimits(workspace=box, max_pushes_limit=max(cfg.max_pushes, 1))
-    mpc = MPCConfig(limits=limits, seed=seed, skip_rejected_pushes=True)
+    mpc = MPCConfig(
+        limits=limits, seed=seed, skip_rejected_pushes=True, state_height=cfg.state_height
+    )
     label = f"seed {seed} {planner.name} {observe}"
     perceiver = None
     if pcfg is None:
@@ -211,7 +216,9 @@ def run_episode(
         perceiver = CameraPerception(wc, pcfg, seed)
         env = PerceptionEnvironment(wc, cfg, perceiver, target, log, label)
     try:
-        r = run_mpc(env, planner, goal, mpc, metric=task_error)
+        # the goal check of the planner node (on the observed centreline; = task_error on
+        # the simulator's vertices); scoring below is always task_error of the true state
+        r = run_mpc(env, planner, goal, mpc, metric=dense_chamfer)
     finally:
         if perceiver is not None:
             perceiver.close()

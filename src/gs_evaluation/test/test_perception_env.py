@@ -28,6 +28,7 @@ TINY = PerceptionConfig(
     adaptive=False,
     particles=40,
     init_frames=1,
+    state="tracking",
 )
 
 
@@ -57,6 +58,34 @@ def test_perception_episode_reads_no_ground_truth(model, monkeypatch):
     # the perceived error agrees with the truth (measured: 44.2 vs 43.4 mm at the start)
     assert abs(r.perceived[0] - r.errors[0]) < 0.008
     assert r.errors[-1] < r.errors[0] - 0.005  # measured: 44 -> ~28 mm on the true vertices
+
+
+def test_cloud_episode_perceives_only_at_rest_and_reads_no_ground_truth(model, monkeypatch):
+    """state cloud (the stack's default): the segmented cloud of the first frame and of the
+    frames after the push is the state; the push's frames are not perceived, nothing is
+    tracked, the simulator's vertices only build the target and score."""
+    import dataclasses
+
+    from gs_sim.workcell import Workcell
+
+    callers = []
+    real = Workcell.object_points
+
+    def spy(self):
+        callers.append(sys._getframe(1).f_code.co_name)
+        return real(self)
+
+    monkeypatch.setattr(Workcell, "object_points", spy)
+    planner = MPPIPlanner(model, CostConfig(), MPPIConfig(num_samples=16, iterations=2))
+    cfg = EpisodeConfig(max_pushes=1, tolerance=1e-4, push_speed=0.15, settle_max_frames=3)
+    cloud = dataclasses.replace(TINY, state="cloud")
+    r = run_episode(planner, 1003, cfg, observe="perception", perception=cloud)
+    assert set(callers) <= {"run_episode", "_score"}, callers
+    st = r.perception
+    assert st["frames"] == 1 + st["settle_frames"][0] and st["seconds"]["track"] == 0
+    assert st["particles"] > 100  # a fused cloud, not 40 tracked particles
+    assert abs(r.perceived[0] - r.errors[0]) < 0.008
+    assert r.errors[-1] < r.errors[0] - 0.005
 
 
 def test_perception_config_is_validated():
@@ -139,7 +168,8 @@ class _FakePerception:
     """Particles that jitter by ``jitter`` [m] per frame and a silhouette motion schedule."""
 
     def __init__(self, motions, jitter):
-        self.cfg, self.motions, self.jitter = PerceptionConfig(), list(motions), jitter
+        self.cfg, self.motions = PerceptionConfig(state="tracking"), list(motions)
+        self.jitter = jitter
         self.frames, self.motion = 0, float("nan")
 
     def frame(self):

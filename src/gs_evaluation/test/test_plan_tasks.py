@@ -46,7 +46,7 @@ def test_table_names_object_model_tolerance():
 
 
 def test_perception_settings_per_object():
-    base = PerceptionConfig(image_width=160, image_height=120, iterations=4)
+    base = PerceptionConfig(image_width=160, image_height=120, iterations=4, state="tracking")
     rope = task_perception(get_task("rope_straighten"), base)
     assert rope == base and rope.adaptive and rope.velocity_gate > 0  # the rope preset
     for name in ("toy_relocate", "cloth_relocate"):
