@@ -32,9 +32,9 @@ TINY = PerceptionConfig(
 )
 
 
-def test_perception_episode_reads_no_ground_truth(model, monkeypatch):
-    """The planner's state comes from the cameras: the simulator's object vertices are read
-    only to build the task's target and to score; the true error still falls."""
+def _spy_on_ground_truth(monkeypatch) -> list[str]:
+    """The names of the functions that read the simulator's object vertices (filled as the
+    episode runs)."""
     from gs_sim.workcell import Workcell
 
     callers = []
@@ -45,6 +45,13 @@ def test_perception_episode_reads_no_ground_truth(model, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Workcell, "object_points", spy)
+    return callers
+
+
+def test_perception_episode_reads_no_ground_truth(model, monkeypatch):
+    """The planner's state comes from the cameras: the simulator's object vertices are read
+    only to build the task's target and to score; the true error still falls."""
+    callers = _spy_on_ground_truth(monkeypatch)
     planner = MPPIPlanner(model, CostConfig(), MPPIConfig(num_samples=16, iterations=2))
     cfg = EpisodeConfig(max_pushes=1, tolerance=1e-4, push_speed=0.15, settle_max_frames=3)
     r = run_episode(planner, 1003, cfg, observe="perception", perception=TINY)
@@ -66,16 +73,7 @@ def test_cloud_episode_perceives_only_at_rest_and_reads_no_ground_truth(model, m
     tracked, the simulator's vertices only build the target and score."""
     import dataclasses
 
-    from gs_sim.workcell import Workcell
-
-    callers = []
-    real = Workcell.object_points
-
-    def spy(self):
-        callers.append(sys._getframe(1).f_code.co_name)
-        return real(self)
-
-    monkeypatch.setattr(Workcell, "object_points", spy)
+    callers = _spy_on_ground_truth(monkeypatch)
     planner = MPPIPlanner(model, CostConfig(), MPPIConfig(num_samples=16, iterations=2))
     cfg = EpisodeConfig(max_pushes=1, tolerance=1e-4, push_speed=0.15, settle_max_frames=3)
     cloud = dataclasses.replace(TINY, state="cloud")
