@@ -55,17 +55,22 @@ def simulated_scene(
     """One MPPI decision of the rope-straightening task on the simulator's seeded rope."""
     import torch
 
-    from gs_mppi_planner.costs import CostConfig, make_problem
-    from gs_mppi_planner.episode import make_workcell, rope_straighten_target
+    from gs_mppi_planner.costs import CostConfig
     from gs_mppi_planner.mppi import MPPIConfig, make_planner
+    from gs_mppi_planner.problem import make_problem
     from gs_mppi_planner.push_model import PushModel
+    from gs_mppi_planner.targets import preset_target, principal_yaw
     from gs_sim.camera_rig import corner_rig
+    from gs_sim.settings import workcell_config
+    from gs_sim.workcell import Workcell
 
     torch.manual_seed(seed)
-    wc = make_workcell(seed)
+    wc = Workcell(workcell_config({"object": "rope"}), seed=seed)
     ws = wc.config.workspace
     points = wc.object_points()
-    target = rope_straighten_target(points, (ws.x_min, ws.x_max, ws.y_min, ws.y_max), 60)
+    # the task's target: a line through the workspace centre along the rope's main axis
+    cx, cy = 0.5 * (ws.x_min + ws.x_max), 0.5 * (ws.y_min + ws.y_max)
+    target = preset_target("straight_line", points, cx, cy, principal_yaw(points), 0.0, 60)
     model = PushModel("", "auto")
     particles = model.control_particles(points)
     problem = make_problem(particles, points, target, model.device)

@@ -64,3 +64,13 @@ def test_render_writes_a_png(tmp_path):
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     assert not list(out.parent.glob("*.tmp*"))
+
+
+def test_simulated_scene_plans_on_the_simulators_rope():
+    """`gs-viz snapshot` without --scene: one MPPI decision on the seeded rope (its imports
+    had gone stale when the episode code moved to gs_evaluation)."""
+    from gs_viz.scene import scene_markers, simulated_scene
+
+    scene = simulated_scene(seed=1000, horizon=1, samples=8, iterations=1, log=None)
+    assert scene.plan.pushes.shape == (1, 4) and len(scene.particles) >= 2
+    assert scene.target.shape == (60, 3) and len(scene_markers(scene)) > 5
