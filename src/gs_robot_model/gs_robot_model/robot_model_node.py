@@ -13,6 +13,7 @@ the node keeps serving.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -155,13 +156,16 @@ class RobotModelNode(Node):
         self._render_group = MutuallyExclusiveCallbackGroup()
         self.create_subscription(JointState, JOINT_STATES, self._on_joints, SENSOR_QOS)
         self.create_subscription(CameraRig, CAMERAS_RIG, self._on_rig, LATCHED_QOS)
-        # same group as mask rendering: an estimate (seconds of gradient steps) runs alone,
-        # masks pause meanwhile (camera frames are skipped) instead of both crawling
+        # an estimate (seconds of gradient steps) runs alone: masks pause meanwhile (camera
+        # frames are skipped) instead of both crawling. A group of its own, not the render
+        # group's: with camera frames always ready, the executor served the subscriptions
+        # first and a request waited > 30 s for its turn (CI, 2026-11-22)
+        self._estimating = threading.Lock()
         self.create_service(
             EstimateRobotPose,
             ESTIMATE_ROBOT_POSE_SERVICE,
             self._on_estimate,
-            callback_group=self._render_group,
+            callback_group=MutuallyExclusiveCallbackGroup(),
         )
         self.masks_published = 0
         self.get_logger().info(
@@ -220,7 +224,7 @@ class RobotModelNode(Node):
         self.get_logger().info(f"rig with cameras {names}: publishing robot masks")
 
     def _on_frame(self, cam: str, info: CameraInfo) -> None:
-        if not self.core.has_joints or cam not in self.rig:
+        if not self.core.has_joints or cam not in self.rig or self._estimating.locked():
             return
         stamp = info.header.stamp
         if not self.gate.accept(cam, stamp_to_ns(stamp)):
@@ -247,6 +251,10 @@ class RobotModelNode(Node):
         self.masks_published += 1
 
     def _on_estimate(self, req, res):
+        with self._estimating:
+            return self._estimate(req, res)
+
+    def _estimate(self, req, res):
         res.joint_names = self.joint_names
         try:
             if len(req.cameras) != len(req.images) or not req.cameras:
