@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in (("rope_shape", args.shape), ("seed", args.seed)):
         if key not in given:
             args.arguments.append(f"{key}:={value}")
-    oracle = "oracle_state:=true" in args.arguments
+    given_args = dict(a.split(":=", 1) for a in args.arguments if ":=" in a)
+    oracle = given_args.get("oracle_state") == "true"
     t_start = time.monotonic()
 
     env = dict(os.environ)
@@ -213,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             from gs_evaluation.demo_client import straighten_rope
 
             print(
-                f"\n===== straightening the rope ({args.shape}, seed {args.seed}) through "
+                f"\n===== straightening the rope ({given_args['rope_shape']}, seed "
+                f"{given_args['seed']}) through "
                 "planner/plan, observed via "
                 + (
                     "ORACLE: the simulator's ground truth (oracle_state:=true)"
