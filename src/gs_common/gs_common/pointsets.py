@@ -82,6 +82,16 @@ def local_centroids(points: np.ndarray, centres: np.ndarray, radius: float) -> n
     return np.array([p[i].mean(0) if len(i) else q for i, q in zip(near, c)]).reshape(-1, 3)
 
 
+def centreline_samples(points: np.ndarray, spacing: float) -> np.ndarray:
+    """(K, 3) samples along the middle of an object seen as ``points`` (N, 3): farthest-point
+    samples at least ``spacing`` apart, each moved to the mean of the points within 0.75
+    ``spacing`` (:func:`local_centroids`). A polyline sampled at ``spacing`` or coarser
+    stays as it is; a band of surface points as wide as a rope collapses onto its middle."""
+    p = np.asarray(points, np.float64)
+    idx = farthest_point_sampling(p, len(p), min_spacing=spacing)
+    return local_centroids(p, p[idx], 0.75 * spacing)
+
+
 def knn(query: Array, ref: Array, k: int) -> tuple[Array, Array]:
     """k nearest neighbours of ``query`` (..., Q, 3) in ``ref`` (..., R, 3) (torch).
 

@@ -189,18 +189,16 @@ def main(argv: list[str] | None = None) -> int:
         executor = SingleThreadedExecutor()
         executor.add_node(monitor)
         plan_client = ActionClient(monitor, Plan, PLAN_ACTION)
-        from gs_common.settings import resolve
+        from gs_common.settings import defaults
         from gs_mppi_planner.settings import SETTINGS, STATE_SOURCES
 
-        source = resolve(SETTINGS, {})["state_source"]  # = config/planner.yaml (tested)
+        source = defaults(SETTINGS)["state_source"]  # = config/planner.yaml (tested)
         state_topic = GT_POINTS_TOPIC if oracle else STATE_SOURCES[source]
-        observed = []
-        monitor.create_subscription(
-            PointCloud2, state_topic, lambda m: observed.append(1), SENSOR_QOS
-        )
+        observed = threading.Event()
+        monitor.create_subscription(PointCloud2, state_topic, lambda _m: observed.set(), SENSOR_QOS)
         spin_for(executor, args.duration)
         print(f"demo: waiting for the planner's observed state on {state_topic}", flush=True)
-        spin_for(executor, args.startup_timeout, lambda: bool(observed))
+        spin_for(executor, args.startup_timeout, observed.is_set)
         # the planner's action server: discovery can lag its "ready" line by seconds
         spin_for(executor, 20.0, plan_client.server_is_ready)
         planner_up = plan_client.server_is_ready()

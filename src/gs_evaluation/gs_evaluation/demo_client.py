@@ -39,13 +39,13 @@ from gs_common.names import (
     PREDICTED_STATES,
     color_image_topic,
 )
-from gs_common.pointsets import chamfer_distance
 from gs_common.ros.image import image_to_numpy
 from gs_common.ros.pointcloud2 import cloud_to_xyz
 from gs_common.ros.qos import LATCHED_QOS, SENSOR_QOS, STATE_QOS
 from gs_common.ros.rig import rig_from_msg
 from gs_dynamics_interfaces.action import Plan
 from gs_dynamics_interfaces.msg import CameraRig, PredictedStates
+from gs_evaluation.plan_episode import task_error
 from gs_mppi_planner.mpc import GoalLimits
 from gs_mppi_planner.plots import plot_demo_errors, save_topdown
 from gs_mppi_planner.targets import principal_yaw
@@ -75,8 +75,9 @@ class _Film:
     with the current layers drawn over it, streamed to ``path`` (gs_viz.overlay)."""
 
     def __init__(self, path: Path, camera: str, fps: float, speedup: float):
-        from gs_viz.overlay import VideoWriter
+        from gs_viz.overlay import VideoWriter, overlay
 
+        self._overlay = overlay
         self.camera, self.period = camera, 1.0 / fps
         self.writer = VideoWriter(path, fps * speedup)
         self.cam = None  # (intrinsics, world_from_camera)
@@ -102,10 +103,8 @@ class _Film:
         if self.cam is None or now - self.last < self.period:
             return
         self.last = now
-        from gs_viz.overlay import overlay
-
         try:
-            frame = overlay(image_to_numpy(msg), *self.cam, **self.layers, lines=self.lines)
+            frame = self._overlay(image_to_numpy(msg), *self.cam, **self.layers, lines=self.lines)
         except ValueError as exc:  # e.g. an image of another size than the rig says
             self.error = f"{color_image_topic(self.camera)}: {exc}"
             return
@@ -149,7 +148,7 @@ def straighten_rope(
     def true_error() -> float:
         if seen["truth"] is None or seen["target"] is None:
             return math.nan
-        return float(chamfer_distance(np.asarray(seen["truth"], np.float64), seen["target"]))
+        return task_error(seen["truth"], seen["target"])
 
     def on_state(msg):
         seen["state"] = cloud_to_xyz(msg)
@@ -177,8 +176,14 @@ def straighten_rope(
             LEGEND,
         ]
 
+    def on_oracle_state(msg):  # the planner observes the ground truth: it also scores
+        on_state(msg)
+        on_truth(msg)
+
     subs = [
-        node.create_subscription(PointCloud2, topic, on_state, SENSOR_QOS),
+        node.create_subscription(
+            PointCloud2, topic, on_oracle_state if oracle else on_state, SENSOR_QOS
+        ),
         node.create_subscription(PointCloud2, PLANNER_TARGET, on_target, LATCHED_QOS),
         node.create_subscription(PredictedStates, PREDICTED_STATES, on_plan, STATE_QOS),
         node.create_subscription(CameraRig, CAMERAS_RIG, film.on_rig, LATCHED_QOS),
@@ -186,10 +191,6 @@ def straighten_rope(
     ]
     if not oracle:  # scoring only
         subs.append(node.create_subscription(PointCloud2, GT_POINTS_TOPIC, on_truth, SENSOR_QOS))
-    else:
-        subs[0] = node.create_subscription(
-            PointCloud2, topic, lambda m: (on_state(m), on_truth(m)), SENSOR_QOS
-        )
     client = ActionClient(node, Plan, PLAN_ACTION)
     try:
         if not _spin_until(executor, client.server_is_ready, 60.0):

@@ -242,20 +242,16 @@ class CameraPerception:
             for f, d, k, p, r in zip(frames, depth, self.intrinsics, self.poses, robot)
         ]
         seg = self.segmenter.process(views, fuse=self.session is None)
-        t3 = time.perf_counter()
+        t3 = t4 = time.perf_counter()
         if self.session is None:  # the cloud is the state; nothing is tracked
             self.cloud = np.asarray(seg.points, np.float32)
-            self.seconds["segment"] += t3 - t2
-            self.seconds["render"] += t1 - t0
-            self.seconds["robot_mask"] += t2 - t1
-            self.frames += 1
-            return
-        stats = self.session.step(
-            FrameImages([f.rgb for f in frames], depth, seg.masks, robot),
-            None if not self.session.initialized else np.asarray(tip, np.float64),
-        )
-        self.motion = float(stats.motion)
-        t4 = time.perf_counter()
+        else:
+            stats = self.session.step(
+                FrameImages([f.rgb for f in frames], depth, seg.masks, robot),
+                None if not self.session.initialized else np.asarray(tip, np.float64),
+            )
+            self.motion = float(stats.motion)
+            t4 = time.perf_counter()
         for key, dt in zip(self.seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             self.seconds[key] += dt
         self.frames += 1
@@ -355,10 +351,11 @@ class PerceptionEnvironment(SimEnvironment):
         """Frames until two consecutive segmented clouds are at rest, the planner node's rule
         (gs_mppi_planner.mpc.at_rest with its settle_threshold; at least settle_min_frames,
         at most settle_max_frames)."""
+        from gs_common.settings import defaults
         from gs_mppi_planner.mpc import at_rest
         from gs_mppi_planner.settings import SETTINGS
 
-        threshold = next(s.default for s in SETTINGS if s.name == "settle_threshold")
+        threshold = defaults(SETTINGS)["settle_threshold"]
         prev = None
         for n in range(1, self.cfg.settle_max_frames + 1):
             self._step()

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gs_common.names import WORLD_FRAME
-from gs_common.pointsets import chamfer_distance, farthest_point_sampling, local_centroids
+from gs_common.pointsets import centreline_samples, chamfer_distance
 from gs_common.workcell import WORKSPACE
 from gs_mppi_planner.costs import shape_cost
 from gs_mppi_planner.mppi import PlanCanceled, PlanResult
@@ -94,11 +94,9 @@ def dense_chamfer(points: np.ndarray, target: np.ndarray) -> float:
     vertices. Measured otherwise, the error read wrong by the rope's width: on the ~3 cm
     spaced control particles 4 mm too high (a rope 11 mm from the line read 16 mm), on all
     cloud points 2-3 mm too low (the band's near side is closer to the line)."""
-    p = np.asarray(points, np.float64)
-    if len(p) == 0:
+    if len(points) == 0:
         return math.inf
-    idx = farthest_point_sampling(p, len(p), min_spacing=GOAL_CHECK_SPACING)
-    centre = local_centroids(p, p[idx], 0.75 * GOAL_CHECK_SPACING)
+    centre = centreline_samples(points, GOAL_CHECK_SPACING)
     return float(chamfer_distance(centre, np.asarray(target, np.float64)))
 
 

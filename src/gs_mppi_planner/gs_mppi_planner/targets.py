@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from gs_common.names import WORLD_FRAME
-from gs_common.pointsets import farthest_point_sampling, local_centroids, validated_points
+from gs_common.pointsets import centreline_samples, validated_points
 
 PRESETS = ("straight_line", "translate", "rotate", "relocate")
 LINE_POINTS = 64  # points of a straight-line target (resampled for the cost)
@@ -45,11 +45,9 @@ def centreline_length(points: np.ndarray, spacing: float = CENTRELINE_SPACING) -
     ``spacing`` / 2 for the ends the centroids pull in. (The tree path over a dense cloud
     zig-zags across the rope's width: 0.88 m for a 0.45 m rope; this gives 0.43-0.45 m on
     simulated ropes and on such clouds, tested.)"""
-    p = np.asarray(points, np.float64)
-    if len(p) < 2:
+    if len(points) < 2:
         return 0.0
-    idx = farthest_point_sampling(p, len(p), min_spacing=spacing)
-    return object_length(local_centroids(p, p[idx], 0.75 * spacing)) + 0.5 * spacing
+    return object_length(centreline_samples(points, spacing)) + 0.5 * spacing
 
 
 def principal_yaw(points: np.ndarray) -> float:

@@ -199,7 +199,8 @@ class SegmentationNode(Node):
                     SENSOR_QOS,
                 )
             if source in ROBOT_TOPICS:
-                self.robot[cam] = deque(maxlen=8)
+                if not self.exact_robot:  # robot_mask_match newest: recent masks per camera
+                    self.robot[cam] = deque(maxlen=8)
                 self.create_subscription(
                     Image,
                     ROBOT_TOPICS[source].format(cam=cam),
@@ -267,9 +268,12 @@ class SegmentationNode(Node):
     def _process(self, stamp_ns: int, images: dict) -> None:
         names, intr, poses = self.rig
         source = self.params["robot_mask_source"]
-        robot = [self._robot_mask(c, stamp_ns) for c in names] if source in ROBOT_TOPICS else None
-        if self.exact_robot:
+        if self.exact_robot:  # part of the frame
             robot = [images[(c, "robot_mask")] for c in names]
+        elif source in ROBOT_TOPICS:
+            robot = [self._robot_mask(c, stamp_ns) for c in names]
+        else:
+            robot = None
         if robot is not None and any(r is None for r in robot):
             missing = [c for c, r in zip(names, robot) if r is None]
             topic = ROBOT_TOPICS[source].replace("{cam}", "<cam>")  # the template, for the log
