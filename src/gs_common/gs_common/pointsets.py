@@ -4,6 +4,9 @@
   optionally stopping when the next sample would be closer than a minimum spacing.
 - :func:`knn`: k nearest neighbours, batched, torch (``cdist`` + ``topk``).
 - :func:`chamfer_distance`: symmetric Chamfer distance, batched, torch or numpy.
+- :func:`curve_points` / :func:`curve_chamfer`: a sampled curve (or thin object) filled in
+  along its minimum spanning tree, and the Chamfer distance of two such curves, free of
+  the sampling phase of the points.
 - :func:`earth_movers_distance`: exact EMD by optimal assignment (scipy).
 
 Distances are Euclidean in the points' unit (metres in this project), not squared.
@@ -82,14 +85,69 @@ def local_centroids(points: np.ndarray, centres: np.ndarray, radius: float) -> n
     return np.array([p[i].mean(0) if len(i) else q for i, q in zip(near, c)]).reshape(-1, 3)
 
 
-def centreline_samples(points: np.ndarray, spacing: float) -> np.ndarray:
+def centreline_samples(
+    points: np.ndarray, spacing: float, radius: float | None = None, iterations: int = 1
+) -> np.ndarray:
     """(K, 3) samples along the middle of an object seen as ``points`` (N, 3): farthest-point
-    samples at least ``spacing`` apart, each moved to the mean of the points within 0.75
-    ``spacing`` (:func:`local_centroids`). A polyline sampled at ``spacing`` or coarser
-    stays as it is; a band of surface points as wide as a rope collapses onto its middle."""
+    samples at least ``spacing`` apart, each moved to the mean of the points within
+    ``radius`` (default 0.75 ``spacing``; :func:`local_centroids`). A polyline sampled at
+    ``spacing`` or coarser stays as it is; a band of surface points as wide as a rope
+    collapses onto its middle.
+
+    With ``iterations`` > 1 the move is repeated from where the samples got to (mean shift),
+    and samples that met are merged (farthest-point samples ``spacing`` / 2 apart): one
+    move leaves samples started at the edges of a band wider than ``spacing`` (a 16 mm rope
+    seen from above, 15 mm spacing) part-way in, two per cross-section; on segmented ropes
+    three moves at ``radius`` = ``spacing`` brought the samples from 6 mm to 1.5-2 mm of the
+    true centreline (gs_mppi_planner.mpc.dense_chamfer)."""
     p = np.asarray(points, np.float64)
-    idx = farthest_point_sampling(p, len(p), min_spacing=spacing)
-    return local_centroids(p, p[idx], 0.75 * spacing)
+    r = 0.75 * spacing if radius is None else radius
+    c = p[farthest_point_sampling(p, len(p), min_spacing=spacing)]
+    for _ in range(max(int(iterations), 1)):
+        c = local_centroids(p, c, r)
+    if iterations > 1:
+        c = c[farthest_point_sampling(c, len(c), min_spacing=0.5 * spacing)]
+    return c
+
+
+def curve_points(points: np.ndarray, step: float, max_edge: float | None = None) -> np.ndarray:
+    """(M, 3) ``points`` (N, 3) plus points every ``step`` along the edges of their minimum
+    spanning tree no longer than ``max_edge`` (default 2.5 x the median nearest-neighbour
+    spacing): samples of a curve become the curve, in any order, and an edge across a gap
+    of the object (a skipped sample, two arms of a U) is not filled in."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    if len(p) < 2:
+        return p
+    if not step > 0:
+        raise ValueError(f"step must be > 0, got {step}")
+    d = np.linalg.norm(p[:, None] - p[None], axis=-1)
+    if max_edge is None:
+        nn = np.where(np.eye(len(p), dtype=bool), np.inf, d).min(1)
+        max_edge = 2.5 * float(np.median(nn))
+    tree = minimum_spanning_tree(d).tocoo()
+    keep = tree.data <= max_edge
+    i, j, length = tree.row[keep], tree.col[keep], tree.data[keep]
+    fill = [p]
+    for a, b, n in zip(i, j, np.ceil(length / step).astype(int)):
+        if n > 1:
+            t = np.linspace(0.0, 1.0, n + 1)[1:-1, None]
+            fill.append(p[a] + t * (p[b] - p[a]))
+    return np.concatenate(fill)
+
+
+def curve_chamfer(a: np.ndarray, b: np.ndarray, step: float = 0.0005) -> float:
+    """Symmetric Chamfer distance (:func:`chamfer_distance`) [points' unit] between the
+    curves through ``a`` (N, 3) and ``b`` (M, 3) (:func:`curve_points` at ``step``).
+
+    On the sampled points themselves the distance measures their sampling phase as well
+    as the shape: two straight ropes lying on the same line with vertices 1.55 cm apart
+    read 0 to 15.5 mm depending on how far one is slid along the line (2x the slide, up to
+    half a spacing). Between the curves it reads the shape and the pose: the same ropes
+    read below 1 mm (the ends slid off; test_curve_chamfer_is_free_of_the_sampling_phase)."""
+    ca, cb = curve_points(a, step), curve_points(b, step)
+    return float(chamfer_distance(ca, cb))
 
 
 def knn(query: Array, ref: Array, k: int) -> tuple[Array, Array]:

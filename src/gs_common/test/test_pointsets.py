@@ -54,3 +54,36 @@ def test_chamfer_and_emd():
     assert earth_movers_distance(a, a[::-1]) == pytest.approx(0.0)
     assert earth_movers_distance(a, c) == pytest.approx(0.5)
     assert chamfer_distance(a, c) == pytest.approx(0.5 + 0.0)
+
+
+def test_curve_chamfer_is_free_of_the_sampling_phase():
+    from gs_common.pointsets import chamfer_distance, curve_chamfer
+
+    n, spacing = 30, 0.0155  # the simulated rope's vertices
+    line = np.stack([np.arange(n) * spacing, np.zeros(n), np.full(n, 0.008)], 1)
+    for slide in (0.002, 0.005, 0.00775):
+        slid = line + [slide, 0.0, 0.0]
+        on_points = float(chamfer_distance(slid, line))
+        assert on_points == pytest.approx(2 * min(slide, spacing - slide), abs=1e-3)
+        assert curve_chamfer(slid, line) < 1e-3, slide  # the same line: (almost) no error
+    # order does not matter; a real offset is measured in full (both directions)
+    shuffled = line[np.random.default_rng(0).permutation(n)]
+    assert curve_chamfer(shuffled, line) < 1e-9
+    assert curve_chamfer(line + [0.0, 0.01, 0.0], line) == pytest.approx(0.02, abs=1e-3)
+
+
+def test_curve_points_fill_the_curve_but_not_gaps_across_it():
+    from gs_common.pointsets import curve_points
+
+    # a U: two arms 6 cm apart joined at the bottom, samples 1.5 cm apart
+    t = np.linspace(0.0, np.pi, 13)
+    arc = np.stack([0.03 * np.cos(t), -0.03 * np.sin(t), np.zeros_like(t)], 1)
+    arm = np.arange(1, 6)[:, None] * [0.0, 0.015, 0.0]
+    u = np.concatenate([arc, arc[0] + arm, arc[-1] + arm])
+    dense = curve_points(u, 0.002)
+    assert len(dense) > 5 * len(u)
+    # nothing is filled in between the arms (x = 0 is 3 cm from both)
+    between = dense[(dense[:, 1] > 0.01) & (np.abs(dense[:, 0]) < 0.02)]
+    assert len(between) == 0
+    with pytest.raises(ValueError, match="step must be > 0, got 0"):
+        curve_points(u, 0.0)

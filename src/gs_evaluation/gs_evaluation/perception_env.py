@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from gs_evaluation.plan_episode import EpisodeConfig, SimEnvironment, task_error
+from gs_evaluation.plan_episode import EpisodeConfig, SimEnvironment
 from gs_mppi_planner.mpc import Outcome, Stop
 from gs_tracking.tracker import ROPE_SETTINGS
 
@@ -278,15 +278,11 @@ class PerceptionEnvironment(SimEnvironment):
         target: np.ndarray,
         log=None,
         label: str = "",
+        metric: str = "curve",
     ):
-        super().__init__(wc, cfg, log, label)
+        super().__init__(wc, cfg, log, label, target, metric)
         self.perception = perception
-        self.target = np.asarray(target, np.float64)
-        self.scored: list[float] = []
         self.settle_frames: list[int] = []
-
-    def _score(self) -> None:
-        self.scored.append(task_error(self.wc.object_points(), self.target))
 
     def _step(self) -> None:
         self.wc.step_frame()
@@ -322,9 +318,6 @@ class PerceptionEnvironment(SimEnvironment):
             self.wc.step_frame()
         else:
             self._step()  # tracking: every frame of the push is perceived
-
-    def _rejected(self) -> None:
-        self._score()  # run_mpc re-plans on the same observation: score it again
 
     def settled(self) -> np.ndarray:
         """Frames until the PERCEIVED object is at rest (see PerceptionConfig; bounded by

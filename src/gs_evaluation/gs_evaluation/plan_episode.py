@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from gs_common.pointsets import chamfer_distance
+from gs_common.pointsets import chamfer_distance, curve_chamfer
 from gs_common.push import push_end
 from gs_evaluation.plan_tasks import (  # noqa: F401
     TASKS,
@@ -92,10 +92,26 @@ class EpisodeResult:
         return d
 
 
-def task_error(points: np.ndarray, target_line: np.ndarray) -> float:
-    """Task error [m]: symmetric Chamfer distance (gs_common, sum of both directions)
-    between the object's vertices (V, 3) and the target sampled with V points."""
-    return float(chamfer_distance(np.asarray(points, np.float64), target_line))
+#: task error metrics (plan_tasks.Task.metric)
+METRICS = ("curve", "points")
+
+
+def task_error(points: np.ndarray, target: np.ndarray, metric: str = "curve") -> float:
+    """Task error [m] of the object's true vertices (V, 3) against the target (V, 3):
+    symmetric Chamfer distance (gs_common, sum of both directions) between
+
+    - ``curve``: the curves through them (gs_common.pointsets.curve_chamfer; = the planner's
+      goal check, gs_mppi_planner.mpc.dense_chamfer, on the vertices). Between the points
+      themselves a straight rope lying on the target line read 0-15.5 mm depending on how
+      far it was slid along the line (half a vertex spacing reads 15.5 mm);
+    - ``points``: the points themselves (relocations: the target is the same vertices
+      moved, so the points correspond)."""
+    p, t = np.asarray(points, np.float64), np.asarray(target, np.float64)
+    if metric == "curve":
+        return curve_chamfer(p, t)
+    if metric == "points":
+        return float(chamfer_distance(p, t))
+    raise ValueError(f"metric {metric!r} is not one of {list(METRICS)}")
 
 
 def make_workcell(seed: int, fps: float = 15.0, settings: dict | None = None, obj: str = "rope"):
@@ -123,15 +139,36 @@ def settle(wc, cfg: EpisodeConfig) -> int:
 
 class SimEnvironment(Environment):
     """The MPC loop's world in the in-process simulator: ground-truth observations, pushes
-    validated and executed by the simulator core (a refused push moves nothing)."""
+    validated and executed by the simulator core (a refused push moves nothing).
 
-    def __init__(self, wc, cfg: EpisodeConfig, log=None, label: str = ""):
+    With a ``target`` (V, 3), ``scored`` gets the task error (:func:`task_error` with
+    ``metric``) of the TRUE vertices each time the planner observes (before the first push,
+    after each push, rejected ones included): the episode's score, whatever the planner
+    observes."""
+
+    def __init__(
+        self,
+        wc,
+        cfg: EpisodeConfig,
+        log=None,
+        label: str = "",
+        target: np.ndarray | None = None,
+        metric: str = "curve",
+    ):
         self.wc, self.cfg, self.log, self.label = wc, cfg, log, label
+        self.target = None if target is None else np.asarray(target, np.float64)
+        self.metric = metric
+        self.scored: list[float] = []
+
+    def _score(self) -> None:
+        if self.target is not None:
+            self.scored.append(task_error(self.wc.object_points(), self.target, self.metric))
 
     def check_stop(self) -> None:
         pass  # nothing cancels a benchmark episode
 
     def observe(self) -> np.ndarray:
+        self._score()
         return self.wc.object_points()
 
     def execute_push(self, push: np.ndarray) -> None:
@@ -159,9 +196,11 @@ class SimEnvironment(Environment):
 
     def _rejected(self) -> None:
         """Called when the simulator refused a push, before run_mpc hears of it."""
+        self._score()  # run_mpc re-plans on the same observation: score it again
 
     def settled(self) -> np.ndarray:
         settle(self.wc, self.cfg)
+        self._score()
         return self.wc.object_points()
 
 
@@ -209,12 +248,12 @@ def run_episode(
     label = f"seed {seed} {planner.name} {observe}"
     perceiver = None
     if pcfg is None:
-        env = SimEnvironment(wc, cfg, log, label)
+        env = SimEnvironment(wc, cfg, log, label, target, spec.metric)
     else:
         from gs_evaluation.perception_env import CameraPerception, PerceptionEnvironment
 
         perceiver = CameraPerception(wc, pcfg, seed)
-        env = PerceptionEnvironment(wc, cfg, perceiver, target, log, label)
+        env = PerceptionEnvironment(wc, cfg, perceiver, target, log, label, spec.metric)
     try:
         # the goal check of the planner node (on the observed centreline; = task_error on
         # the simulator's vertices); scoring below is always task_error of the true state
@@ -225,7 +264,7 @@ def run_episode(
     if r.outcome not in (Outcome.SUCCEEDED, Outcome.MAX_PUSHES):
         raise RuntimeError(f"{label}: {r.outcome.value}: {r.message}")
     # scoring: the true state's error (the oracle observes it; perception is scored on it)
-    errors = list(r.errors) if perceiver is None else list(env.scored)
+    errors = list(env.scored)
     if len(errors) != len(r.errors):
         raise RuntimeError(f"{label}: {len(errors)} scored states for {len(r.errors)} decisions")
     stats = {}

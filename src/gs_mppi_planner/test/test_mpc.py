@@ -266,22 +266,23 @@ def test_observations_are_moved_to_the_models_height():
 
 def test_goal_check_reads_a_band_cloud_like_the_vertices_it_covers(curved_rope):
     """A segmented rope is a band of surface points as wide as the rope: the goal check
-    reads it as its centreline, within 1.5 mm of the vertices' Chamfer distance."""
-    from gs_common.pointsets import chamfer_distance
+    reads it as its centreline, within 1.5 mm (or 10 %) of the task error of the vertices
+    (the Chamfer distance between the curves), from nearly straight to bent by 4 cm."""
+    from gs_common.pointsets import chamfer_distance, curve_chamfer
     from gs_mppi_planner.mpc import dense_chamfer
     from gs_mppi_planner.targets import straight_line
 
     rng = np.random.default_rng(0)
-    rope = curved_rope.astype(np.float64)
-    seg = np.diff(rope, axis=0)
-    t = rng.uniform(0, 1, (len(seg), 60))
-    centre = (rope[:-1, None] + seg[:, None] * t[..., None]).reshape(-1, 3)
-    band = (
-        centre
-        + np.c_[rng.uniform(-8e-3, 8e-3, (len(centre), 2)), rng.uniform(0, 8e-3, len(centre))]
-    )
     line = straight_line(0.0, 0.0, 0.0, 0.4, 0.008, 64).astype(np.float64)
-    truth = float(chamfer_distance(rope, line))
-    assert dense_chamfer(rope, line) == pytest.approx(truth, abs=2.5e-3)  # 1.4 cm vertices
-    assert dense_chamfer(band, line) == pytest.approx(truth, abs=2.5e-3)
+    for sag in (0.005, 0.01, 0.03, 0.04):  # the fixture: 4 cm
+        rope = curved_rope.astype(np.float64)
+        rope[:, 1] = (rope[:, 1] + 0.04) * sag / 0.04
+        seg = np.diff(rope, axis=0)
+        t = rng.uniform(0, 1, (len(seg), 60))
+        centre = (rope[:-1, None] + seg[:, None] * t[..., None]).reshape(-1, 3)
+        band = centre + rng.uniform(-8e-3, 8e-3, centre.shape)
+        truth = curve_chamfer(rope, line)
+        tol = max(1.5e-3, 0.1 * truth)
+        assert dense_chamfer(rope, line) == pytest.approx(truth, abs=tol), sag  # 1.4 cm vertices
+        assert dense_chamfer(band, line) == pytest.approx(truth, abs=tol), sag
     assert float(chamfer_distance(band, line)) < truth - 1.5e-3  # all points: reads low
