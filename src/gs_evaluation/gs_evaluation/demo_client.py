@@ -295,7 +295,8 @@ def _report(res, seen, truth_at_plan, final_truth, tolerance, topic, out: Path, 
         )
     log(
         f"result {status}: {res.message}; {res.pushes_executed} pushes, final cost "
-        f"{res.final_cost * 1000:.1f} mm (Chamfer distance to the target line), observed via "
+        f"{res.final_cost * 1000:.1f} mm (Chamfer distance of the observed centreline to "
+        "the target line), observed via "
         f"{'simulator ground truth (ORACLE)' if res.used_oracle_state else topic}; "
         f"true final error {final_truth * 1000:.1f} mm"
     )
