@@ -109,6 +109,7 @@ def _configs(args) -> tuple[EpisodeConfig, MPPIConfig, CostConfig]:
         max_pushes=s["default_max_pushes"],
         tolerance=s["default_tolerance"],
         state_height=s["state_height"],
+        goal_metric=s["goal_metric"],
     )
     mppi.validate()
     cost.validate()

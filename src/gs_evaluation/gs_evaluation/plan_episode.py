@@ -25,13 +25,13 @@ from gs_evaluation.plan_tasks import (  # noqa: F401
     rope_straighten_target,
 )
 from gs_mppi_planner.mpc import (
+    GOAL_METRICS,
     Environment,
     Goal,
     GoalLimits,
     MPCConfig,
     Outcome,
     PushRejected,
-    dense_chamfer,
     run_mpc,
 )
 from gs_mppi_planner.mppi import SamplingPlanner
@@ -43,7 +43,8 @@ class EpisodeConfig:
     push_speed [m/s] (the data-collection speed); settle_threshold: the object is at rest
     when no vertex moves more than this per frame [m]; settle_max_frames: at most this many
     frames of waiting after a push; state_height: the planner's (gs_mppi_planner.mpc.at_height:
-    the observation moved to the model's height [m]; < 0: as observed)."""
+    the observation moved to the model's height [m]; < 0: as observed); goal_metric: the
+    planner's goal check (gs_mppi_planner.mpc.GOAL_METRICS)."""
 
     max_pushes: int = 8
     tolerance: float = 0.015
@@ -51,6 +52,7 @@ class EpisodeConfig:
     settle_threshold: float = 2e-4
     settle_max_frames: int = 30
     state_height: float = MPCConfig.state_height
+    goal_metric: str = MPCConfig.goal_metric
 
 
 @dataclasses.dataclass
@@ -243,7 +245,11 @@ def run_episode(
     goal = Goal(target_points=target, max_pushes=cfg.max_pushes, tolerance=cfg.tolerance)
     limits = GoalLimits(workspace=box, max_pushes_limit=max(cfg.max_pushes, 1))
     mpc = MPCConfig(
-        limits=limits, seed=seed, skip_rejected_pushes=True, state_height=cfg.state_height
+        limits=limits,
+        seed=seed,
+        skip_rejected_pushes=True,
+        state_height=cfg.state_height,
+        goal_metric=cfg.goal_metric,
     )
     label = f"seed {seed} {planner.name} {observe}"
     perceiver = None
@@ -257,7 +263,7 @@ def run_episode(
     try:
         # the goal check of the planner node (on the observed centreline; = task_error on
         # the simulator's vertices); scoring below is always task_error of the true state
-        r = run_mpc(env, planner, goal, mpc, metric=dense_chamfer)
+        r = run_mpc(env, planner, goal, mpc, metric=GOAL_METRICS[cfg.goal_metric])
     finally:
         if perceiver is not None:
             perceiver.close()

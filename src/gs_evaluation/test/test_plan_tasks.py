@@ -179,3 +179,21 @@ def test_merge_runs_made_in_parallel(tmp_path):
     c = _run(tmp_path, "c", "shooting", [1002], [0.01], max_pushes=4)
     with pytest.raises(ValueError, match="max_pushes"):
         merge_runs([a, c], tmp_path / "ac")
+
+
+def test_each_task_scores_and_checks_its_goal_with_its_metric():
+    from gs_evaluation.plan_episode import task_error
+    from gs_mppi_planner.mpc import GOAL_METRICS
+
+    parser = build_parser()
+    for name, metric in (("rope_straighten", "curve"), ("toy_relocate", "points")):
+        assert get_task(name).metric == metric
+        assert _configs(parser.parse_args(["bench", "--task", name]))[0].goal_metric == metric
+    # a relocation: the target is the same vertices moved, so they correspond; 1 cm off
+    # reads 1 cm each way, for the score and for the goal check
+    block = _block()
+    moved = block + [0.01, 0.0, 0.0]
+    assert task_error(block, moved, "points") == pytest.approx(0.02, abs=1e-6)
+    assert GOAL_METRICS["points"](block, moved) == pytest.approx(0.02, abs=1e-6)
+    with pytest.raises(ValueError, match="metric 'area' is not one of"):
+        task_error(block, moved, "area")

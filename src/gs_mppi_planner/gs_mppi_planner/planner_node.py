@@ -51,6 +51,7 @@ from gs_mppi_planner.messages import (
     push_goal,
 )
 from gs_mppi_planner.mpc import (
+    GOAL_METRICS,
     Environment,
     Goal,
     MPCResult,
@@ -60,7 +61,6 @@ from gs_mppi_planner.mpc import (
     Stop,
     at_rest,
     check_goal,
-    dense_chamfer,
     run_mpc,
     wait_until,
 )
@@ -192,7 +192,7 @@ class PlannerNode(Node):
         try:
             res = run_mpc(
                 NodeEnvironment(self, run), self.planner, run.goal, self.mpc_cfg,
-                metric=dense_chamfer, log=self.get_logger().error,
+                metric=GOAL_METRICS[self.mpc_cfg.goal_metric], log=self.get_logger().error,
             )  # fmt: skip
         finally:
             with self._runs_cv:

@@ -14,7 +14,7 @@ from gs_common.names import GT_POINTS_TOPIC, OBJECT_CLOUD, TRACKING_PARTICLES
 from gs_common.settings import Setting, finite_pair, min_max
 from gs_common.workcell import ARM_BASE, WORKSPACE_X, WORKSPACE_Y
 from gs_mppi_planner.costs import COST_KINDS, CostConfig
-from gs_mppi_planner.mpc import GoalLimits, MPCConfig
+from gs_mppi_planner.mpc import GOAL_METRICS, GoalLimits, MPCConfig
 from gs_mppi_planner.mppi import PLANNERS, MPPIConfig
 
 
@@ -110,6 +110,12 @@ SETTINGS = [
       "the states its dynamics model was trained on (the shipped rope model: the rope's "
       "centreline, 8 mm; segmentation's cloud sees the top surface, ~12 mm); < 0: as observed",
       range=(-1.0, 0.5)),
+    S("goal_metric", "curve", "",
+      "the goal check (error of the observed state): curve = Chamfer distance between the "
+      "curves through the observed centreline and the target (rope-like objects; the "
+      "default model's); points = between the observed points and the target themselves "
+      "(toy, cloth)",
+      choices=GOAL_METRICS),
     S("settle_threshold", 0.002, "m",
       "at rest: the Chamfer distance between consecutive observations is at most this",
       range=(0.0, 1.0)),
@@ -160,5 +166,6 @@ def configs(s: dict[str, Any]) -> tuple[CostConfig, MPPIConfig, MPCConfig]:
         ),
         seed=s["seed"],
         state_height=s["state_height"],
+        goal_metric=s["goal_metric"],
     )
     return cost, mppi, mpc
