@@ -98,7 +98,7 @@ def centreline_samples(
     and samples that met are merged (farthest-point samples ``spacing`` / 2 apart): one
     move leaves samples started at the edges of a band wider than ``spacing`` (a 16 mm rope
     seen from above, 15 mm spacing) part-way in, two per cross-section; on segmented ropes
-    three moves at ``radius`` = ``spacing`` brought the samples from 6 mm to 1.5-2 mm of the
+    three moves at ``radius`` = ``spacing`` brought the samples from 6 mm to 1.3-2.2 mm of the
     true centreline (gs_mppi_planner.mpc.dense_chamfer)."""
     p = np.asarray(points, np.float64)
     r = 0.75 * spacing if radius is None else radius
