@@ -4,6 +4,7 @@
   optionally stopping when the next sample would be closer than a minimum spacing.
 - :func:`knn`: k nearest neighbours, batched, torch (``cdist`` + ``topk``).
 - :func:`chamfer_distance`: symmetric Chamfer distance, batched, torch or numpy.
+- :func:`voxel_means`: one point per occupied cube, at the mean of its points.
 - :func:`curve_points` / :func:`curve_chamfer`: a sampled curve (or thin object) filled in
   along its minimum spanning tree, and the Chamfer distance of two such curves, free of
   the sampling phase of the points.
@@ -14,6 +15,7 @@ Distances are Euclidean in the points' unit (metres in this project), not square
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -52,6 +54,8 @@ def farthest_point_sampling(
     if not np.isfinite(pts).all():
         raise ValueError("points contain non-finite values")
     n = int(min(max(n, 1), len(pts)))
+    if min_spacing is not None and min_spacing > 0:
+        n = min(n, _packing_bound(pts, float(min_spacing)))  # the same prefix, sooner
     if n == 1:
         idx = np.array([start_idx], np.int64)
     else:
@@ -62,15 +66,46 @@ def farthest_point_sampling(
         except ImportError:  # pragma: no cover - fpsample is a listed dependency
             idx = _fps_torch(pts, n, int(start_idx)).astype(np.int64)
     if min_spacing is not None and len(idx) > 1:
-        sel = pts[idx].astype(np.float64)
-        d = np.linalg.norm(sel[:, None] - sel[None], axis=-1)
-        d[np.triu_indices(len(idx))] = np.inf  # distance of sample j to samples < j
-        gap = d.min(axis=1)
-        gap[0] = np.inf
-        too_close = np.nonzero(gap < min_spacing)[0]
-        if len(too_close):
-            idx = idx[: too_close[0]]
+        idx = idx[: _first_closer(pts[idx].astype(np.float64), float(min_spacing))]
     return idx
+
+
+def _packing_bound(points: np.ndarray, spacing: float) -> int:
+    """At most this many of ``points`` (N, 3) can be ``spacing`` apart: balls of radius
+    ``spacing`` / 2 around them are disjoint and lie in the bounding box grown by
+    ``spacing`` / 2 on every side: the grown box's volume over a ball's."""
+    ext = points.max(0).astype(np.float64) - points.min(0) + spacing
+    ball = math.pi / 6.0 * spacing**3
+    return int(min(len(points), math.ceil(float(np.prod(ext)) / ball) + 1))
+
+
+def _first_closer(samples: np.ndarray, spacing: float) -> int:
+    """Index of the first of FPS-ordered ``samples`` (M, 3) closer than ``spacing`` to the
+    samples before it (M when none is). FPS gaps do not increase, so a bisection finds it
+    with nearest-neighbour queries instead of an M x M distance matrix."""
+    from scipy.spatial import cKDTree
+
+    lo, hi = 1, len(samples)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        gap, _ = cKDTree(samples[:mid]).query(samples[mid])
+        if gap < spacing:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def voxel_means(points: np.ndarray, size: float) -> np.ndarray:
+    """(K, 3) the mean of the ``points`` (N, 3) in each occupied cube of edge ``size``."""
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    _, inv, count = np.unique(
+        np.floor(p / size).astype(np.int64), axis=0, return_inverse=True, return_counts=True
+    )
+    inv = inv.reshape(-1)
+    sums = np.zeros((len(count), 3))
+    np.add.at(sums, inv, p)
+    return sums / count[:, None]
 
 
 def local_centroids(points: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
@@ -83,6 +118,11 @@ def local_centroids(points: np.ndarray, centres: np.ndarray, radius: float) -> n
     c = np.asarray(centres, np.float64)
     near = cKDTree(p).query_ball_point(c, radius)
     return np.array([p[i].mean(0) if len(i) else q for i, q in zip(near, c)]).reshape(-1, 3)
+
+
+#: larger inputs of :func:`centreline_samples` are first reduced to the means of
+#: ``spacing`` / 4 cubes (segmented clouds and simulator vertices are far smaller)
+MAX_CENTRELINE_POINTS = 20_000
 
 
 def centreline_samples(
@@ -101,6 +141,8 @@ def centreline_samples(
     three moves at ``radius`` = ``spacing`` brought the samples from 6 mm to 1.3-2.2 mm of the
     true centreline (gs_mppi_planner.mpc.dense_chamfer)."""
     p = np.asarray(points, np.float64)
+    if len(p) > MAX_CENTRELINE_POINTS:  # e.g. a 200 000-point target cloud
+        p = voxel_means(p, 0.25 * spacing)
     r = 0.75 * spacing if radius is None else radius
     c = p[farthest_point_sampling(p, len(p), min_spacing=spacing)]
     for _ in range(max(int(iterations), 1)):
@@ -116,19 +158,21 @@ def curve_points(points: np.ndarray, step: float, max_edge: float | None = None)
     spacing): samples of a curve become the curve, in any order, and an edge across a gap
     of the object (a skipped sample, two arms of a U) is not filled in."""
     from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial import cKDTree
 
     p = np.asarray(points, np.float64).reshape(-1, 3)
     if len(p) < 2:
         return p
     if not step > 0:
         raise ValueError(f"step must be > 0, got {step}")
-    d = np.linalg.norm(p[:, None] - p[None], axis=-1)
+    kd = cKDTree(p)
     if max_edge is None:
-        nn = np.where(np.eye(len(p), dtype=bool), np.inf, d).min(1)
-        max_edge = 2.5 * float(np.median(nn))
-    tree = minimum_spanning_tree(d).tocoo()
-    keep = tree.data <= max_edge
-    i, j, length = tree.row[keep], tree.col[keep], tree.data[keep]
+        nn, _ = kd.query(p, k=2)
+        max_edge = 2.5 * float(np.median(nn[:, 1]))
+    # the tree's edges up to max_edge are the minimum spanning forest of the graph of the
+    # pairs up to max_edge apart (Kruskal takes the short edges first either way)
+    tree = minimum_spanning_tree(kd.sparse_distance_matrix(kd, max_edge).tocsr()).tocoo()
+    i, j, length = tree.row, tree.col, tree.data
     fill = [p]
     for a, b, n in zip(i, j, np.ceil(length / step).astype(int)):
         if n > 1:
@@ -146,8 +190,12 @@ def curve_chamfer(a: np.ndarray, b: np.ndarray, step: float = 0.0005) -> float:
     read 0 to 15.5 mm depending on how far one is slid along the line (2x the slide, up to
     half a spacing). Between the curves it reads the shape and the pose: the same ropes
     read below 1 mm (the ends slid off; test_curve_chamfer_is_free_of_the_sampling_phase)."""
+    from scipy.spatial import cKDTree
+
     ca, cb = curve_points(a, step), curve_points(b, step)
-    return float(chamfer_distance(ca, cb))
+    # = chamfer_distance(ca, cb), by nearest-neighbour queries: tens of thousands of
+    # filled points would need a dense matrix of gigabytes
+    return float(cKDTree(cb).query(ca)[0].mean() + cKDTree(ca).query(cb)[0].mean())
 
 
 def knn(query: Array, ref: Array, k: int) -> tuple[Array, Array]:

@@ -87,3 +87,26 @@ def test_curve_points_fill_the_curve_but_not_gaps_across_it():
     assert len(between) == 0
     with pytest.raises(ValueError, match="step must be > 0, got 0"):
         curve_points(u, 0.0)
+
+
+def test_a_huge_cloud_is_sampled_without_a_dense_distance_matrix():
+    """A 200 000-point target cloud (the fault-injection test's) once needed an
+    N x N x 3 matrix (894 GiB) in the min-spacing check of the FPS."""
+    from scipy.spatial import cKDTree
+
+    from gs_common.pointsets import centreline_samples, curve_chamfer, voxel_means
+
+    rng = np.random.default_rng(0)
+    many = rng.uniform([-0.2, -0.2, 0.0], [0.2, 0.2, 0.01], (200_000, 3))
+    idx = farthest_point_sampling(many, len(many), min_spacing=0.02)
+    gaps, _ = cKDTree(many[idx]).query(many[idx], k=2)
+    assert 100 < len(idx) < 2000 and gaps[:, 1].min() >= 0.02
+    centre = centreline_samples(many, 0.015, 0.015, 3)
+    assert 100 < len(centre) < 5000 and np.isfinite(centre).all()
+    line = np.stack([np.linspace(-0.2, 0.2, 30), np.zeros(30), np.full(30, 0.005)], 1)
+    assert 0.05 < curve_chamfer(centre, line) < 0.2  # a square is far from a line
+    # voxel means: one point per occupied cube, at the mean of its points
+    pts = np.array([[0.001, 0.001, 0.0], [0.003, 0.001, 0.0], [0.011, 0.0, 0.0]])
+    np.testing.assert_allclose(
+        sorted(voxel_means(pts, 0.005).tolist()), [[0.002, 0.001, 0.0], [0.011, 0.0, 0.0]]
+    )
