@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from gs_common.pointsets import chamfer_distance, curve_chamfer
+from gs_common.pointsets import curve_chamfer
 from gs_common.push import push_end
 from gs_evaluation.plan_tasks import (  # noqa: F401
     TASKS,
@@ -32,6 +32,7 @@ from gs_mppi_planner.mpc import (
     MPCConfig,
     Outcome,
     PushRejected,
+    points_chamfer,
     run_mpc,
 )
 from gs_mppi_planner.mppi import SamplingPlanner
@@ -94,8 +95,8 @@ class EpisodeResult:
         return d
 
 
-#: task error metrics (plan_tasks.Task.metric)
-METRICS = ("curve", "points")
+#: Task.metric -> the task error of the true vertices (V, 3) against the target (V, 3)
+TASK_METRICS = {"curve": curve_chamfer, "points": points_chamfer}
 
 
 def task_error(points: np.ndarray, target: np.ndarray, metric: str = "curve") -> float:
@@ -106,14 +107,12 @@ def task_error(points: np.ndarray, target: np.ndarray, metric: str = "curve") ->
       goal check, gs_mppi_planner.mpc.dense_chamfer, on the vertices). Between the points
       themselves a straight rope lying on the target line read 0-15.5 mm depending on how
       far it was slid along the line (half a vertex spacing reads 15.5 mm);
-    - ``points``: the points themselves (relocations: the target is the same vertices
-      moved, so the points correspond)."""
+    - ``points``: the points themselves (gs_mppi_planner.mpc.points_chamfer; relocations:
+      the target is the same vertices moved, so the points correspond)."""
+    if metric not in TASK_METRICS:
+        raise ValueError(f"metric {metric!r} is not one of {list(TASK_METRICS)}")
     p, t = np.asarray(points, np.float64), np.asarray(target, np.float64)
-    if metric == "curve":
-        return curve_chamfer(p, t)
-    if metric == "points":
-        return float(chamfer_distance(p, t))
-    raise ValueError(f"metric {metric!r} is not one of {list(METRICS)}")
+    return float(TASK_METRICS[metric](p, t))
 
 
 def make_workcell(seed: int, fps: float = 15.0, settings: dict | None = None, obj: str = "rope"):

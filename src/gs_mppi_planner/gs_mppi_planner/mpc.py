@@ -117,8 +117,8 @@ def points_chamfer(points: np.ndarray, target: np.ndarray) -> float:
     toy or a cloth is no curve: on the toy's vertices the centreline check read 3.3 mm below
     this error on average (1.2 mm high to 6.7 mm low, 12 oracle episodes), and an oracle toy
     episode stopped at a goal check of 13.9 mm while the toy was 19.0 mm off (toy_relocate
-    seed 1003, 2026-11-22)."""
-    if len(points) == 0:
+    seed 1003, 2026-11-22). Infinite when either set is empty."""
+    if len(points) == 0 or len(target) == 0:
         return math.inf
     return float(chamfer_distance(np.asarray(points, np.float64), np.asarray(target, np.float64)))
 
@@ -457,10 +457,9 @@ def wait_until(
 def at_rest(prev: np.ndarray, cur: np.ndarray, threshold: float) -> bool:
     """Two consecutive observations (P, 3), (Q, 3) [m] of an object at rest: their
     symmetric Chamfer distance (gs_common.pointsets) is at most ``threshold`` [m]. Works for
-    tracked particles and for re-segmented clouds whose points differ in number and order."""
-    if len(prev) == 0 or len(cur) == 0:
-        return False
-    return float(chamfer_distance(np.asarray(prev, np.float64), cur)) <= threshold
+    tracked particles and for re-segmented clouds whose points differ in number and order
+    (an empty one is never at rest)."""
+    return points_chamfer(prev, cur) <= threshold
 
 
 class Observations:
